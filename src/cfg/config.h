@@ -1,0 +1,109 @@
+/*
+ * config.h - the broker's configuration: one struct, filled from one
+ * option table (options.c) by a generic parser (parse.c).
+ *
+ * The file format is mosquitto's: one `key value...` per line, `#`
+ * comments, blank lines ignored. Keys that mosquitto has keep its names and
+ * meanings (listener, allow_anonymous, password_file, acl_file, persistence,
+ * persistence_location, max_keepalive, max_inflight_messages,
+ * max_queued_messages, max_queued_bytes, max_packet_size, sys_interval,
+ * log_dest, log_type); the rest are ours (threads, users_file, groups_file,
+ * connect_timeout, ...). Options that follow a `listener` line and are
+ * marked listener-scoped in the table apply to that listener.
+ *
+ * An unknown key or a bad value refuses the whole file with "file:line:
+ * why". The parser builds a new struct config and only a fully valid one is
+ * used (reload builds, validates, then swaps; STYLE.md section 9).
+ *
+ * Ownership: a struct config owns its strings and listener array;
+ * config_fini() frees them. Immutable once loaded; threads read it freely.
+ */
+#ifndef PETREL_CFG_CONFIG_H
+#define PETREL_CFG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_MAX_LISTENERS 32
+
+struct config_listener {
+    uint16_t port;      /* 0 = an ephemeral port (tests); the bound port is logged */
+    char *address;      /* owned; NULL = the default address "127.0.0.1" */
+    int max_connections; /* -1 = unlimited */
+};
+
+enum log_dest_kind {
+    LOG_DEST_STDERR = 0,
+    LOG_DEST_STDOUT,
+    LOG_DEST_FILE,
+    LOG_DEST_NONE,
+};
+
+struct config {
+    /* Where the file came from (owned; NULL for the built-in defaults). Used
+     * to resolve relative paths and in messages. */
+    char *path;
+
+    struct config_listener listeners[CONFIG_MAX_LISTENERS];
+    size_t listener_count;
+
+    /* Threads */
+    int threads; /* 0 = the CPUs in the process's affinity mask */
+
+    /* Authentication and authorisation */
+    bool allow_anonymous;
+    char *password_file; /* mosquitto format; owned, NULL = none */
+    char *users_file;    /* Apollo users.properties; owned, NULL = none */
+    char *groups_file;   /* Apollo groups.properties; owned, NULL = none */
+    char *acl_file;      /* mosquitto ACL format plus `group`; owned, NULL = none */
+
+    /* Persistence (the durable store is a later issue; the keys are accepted now) */
+    bool persistence;
+    char *persistence_location; /* owned, NULL = "data/" beside the config */
+
+    /* Limits */
+    uint32_t max_keepalive;         /* seconds, 0..65535 */
+    uint32_t max_inflight_messages; /* outgoing QoS 1/2 window per client, 0 = 65535 */
+    uint32_t max_queued_messages;   /* per session, 0 = unlimited */
+    uint64_t max_queued_bytes;      /* per session, 0 = unlimited */
+    uint32_t max_packet_size;       /* bytes, 0 = the protocol maximum */
+    uint64_t max_write_buffer;      /* outgoing bytes buffered per client */
+    uint32_t max_topic_length;      /* bytes */
+    uint32_t max_topic_levels;
+    uint32_t max_subscriptions;     /* per client, 0 = unlimited */
+    uint32_t connect_timeout;       /* seconds until CONNECT must have arrived */
+
+    /* $SYS */
+    uint32_t sys_interval; /* seconds, 0 = off */
+
+    /* Logging */
+    enum log_dest_kind log_dest;
+    char *log_file; /* owned; with LOG_DEST_FILE */
+    unsigned log_mask;
+};
+
+/* Fills c with the built-in defaults and no listeners. */
+void config_defaults(struct config *c);
+
+/* Parses the file at path into c (which must come from config_defaults()).
+ * Returns 0, or -1 with err set to "path:line: why" (or "path: why"). */
+int config_load(struct config *c, const char *path, char *err, size_t errlen);
+
+/* Parses text as if it were the file `name` (tests, fuzzing). */
+int config_load_string(struct config *c, const char *name, const char *text, char *err,
+                       size_t errlen);
+
+/* Frees what c owns; c may then be reused with config_defaults(). */
+void config_fini(struct config *c);
+
+/* Resolves a path relative to the config file's directory. Returns a new
+ * string (owned by the caller). Absolute paths are returned as copies. */
+char *config_resolve_path(const struct config *c, const char *path);
+
+/* Writes the option reference as Markdown (the README's config section is
+ * generated from it). */
+void config_write_reference(FILE *out);
+
+#endif
