@@ -48,12 +48,12 @@ typedef int (*cfg_validate_fn)(const struct cfg_option *opt, const void *field, 
 struct cfg_option {
     const char *name;
     enum cfg_type type;
-    unsigned flags;          /* CFG_F_* */
-    size_t offset;           /* into struct config, or struct config_listener with CFG_F_LISTENER */
-    int64_t def;             /* default for numeric, bool and enum types */
-    int64_t min, max;        /* inclusive range for numeric types */
+    unsigned flags;   /* CFG_F_* */
+    size_t offset;    /* into struct config, or struct config_listener with CFG_F_LISTENER */
+    int64_t def;      /* default for numeric, bool and enum types */
+    int64_t min, max; /* inclusive range for numeric types */
     cfg_validate_fn validate; /* NULL = none */
-    const char *help;        /* one line for the reference */
+    const char *help;         /* one line for the reference */
 };
 
 /* The table, in the order the reference lists it. Constant; any thread. */

@@ -26,8 +26,8 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define CFG_LINE_MAX 65536          /* bytes in one line, without its newline */
-#define CFG_FILE_MAX (16u << 20)    /* a config file is small; this stops /dev/zero */
+#define CFG_LINE_MAX 65536       /* bytes in one line, without its newline */
+#define CFG_FILE_MAX (16u << 20) /* a config file is small; this stops /dev/zero */
 #define WHITESPACE " \t\r\f\v"
 
 struct parser {
@@ -143,8 +143,8 @@ static int parse_buffer(struct parser *p, const char *data, size_t len)
 }
 
 /* Parses data[0..len) (NUL bytes allowed, and refused) into c. */
-static int load_buffer(struct config *c, const char *name, const char *data, size_t len,
-                       char *err, size_t errlen)
+static int load_buffer(struct config *c, const char *name, const char *data, size_t len, char *err,
+                       size_t errlen)
 {
     xfree(c->path);
     c->path = xstrdup(name);
@@ -179,8 +179,8 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
     for (;;) {
         if (len == cap) {
             if (cap >= CFG_FILE_MAX) {
-                snprintf(err, errlen, "%s: larger than %u MiB; is this a configuration file?",
-                         path, CFG_FILE_MAX >> 20);
+                snprintf(err, errlen, "%s: larger than %u MiB; is this a configuration file?", path,
+                         CFG_FILE_MAX >> 20);
                 break;
             }
             cap *= 2;

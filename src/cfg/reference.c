@@ -78,8 +78,8 @@ const char *cfg_option_arg_text(const struct cfg_option *opt, char *buf, size_t 
 
 static const char *mask_text(unsigned mask, char *buf, size_t cap)
 {
-    static const char *const names[LOG_LVL_COUNT] = {"error", "warning", "notice",
-                                                     "information", "debug"};
+    static const char *const names[LOG_LVL_COUNT] = {"error", "warning", "notice", "information",
+                                                     "debug"};
     if (mask == LOG_MASK_ALL || mask == 0) {
         snprintf(buf, cap, "%s", mask ? "all" : "none");
         return buf;
@@ -104,10 +104,11 @@ const char *cfg_option_default_text(const struct cfg_option *opt, char *buf, siz
     case CFG_U64:
         return number_text(opt->def, (opt->flags & CFG_F_BYTES) != 0, buf, cap);
     case CFG_LOG_DEST:
-        snprintf(buf, cap, "%s", opt->def == LOG_DEST_STDOUT ? "stdout"
-                                 : opt->def == LOG_DEST_NONE ? "none"
-                                 : opt->def == LOG_DEST_FILE ? "file"
-                                                             : "stderr");
+        snprintf(buf, cap, "%s",
+                 opt->def == LOG_DEST_STDOUT ? "stdout"
+                 : opt->def == LOG_DEST_NONE ? "none"
+                 : opt->def == LOG_DEST_FILE ? "file"
+                                             : "stderr");
         break;
     case CFG_LOG_TYPE:
         return mask_text((unsigned)opt->def, buf, cap);

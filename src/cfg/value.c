@@ -142,8 +142,7 @@ static int set_bool(const struct cfg_option *opt, bool *field, const char *value
     else if (n == 5 && memcmp(value, "false", 5) == 0)
         *field = false;
     else {
-        snprintf(why, cap, "%s: expected true or false, got '%s'", opt->name,
-                 shown(value, n, buf));
+        snprintf(why, cap, "%s: expected true or false, got '%s'", opt->name, shown(value, n, buf));
         return -1;
     }
     return *rest ? extra_text(opt, rest, why, cap) : 0;
@@ -156,8 +155,8 @@ static void set_string(char **field, const char *value)
 }
 
 /* `listener PORT [ADDRESS]`; IPv6 literals may be bracketed ([::1]). */
-static int set_listener(const struct cfg_option *opt, struct cfg_parse_state *ps,
-                        const char *value, char *why, size_t cap)
+static int set_listener(const struct cfg_option *opt, struct cfg_parse_state *ps, const char *value,
+                        char *why, size_t cap)
 {
     struct config *c = ps->c;
     if (c->listener_count == CONFIG_MAX_LISTENERS) {
@@ -187,8 +186,8 @@ static int set_listener(const struct cfg_option *opt, struct cfg_parse_state *ps
     return 0;
 }
 
-static int set_log_dest(const struct cfg_option *opt, struct cfg_parse_state *ps,
-                        const char *value, char *why, size_t cap)
+static int set_log_dest(const struct cfg_option *opt, struct cfg_parse_state *ps, const char *value,
+                        char *why, size_t cap)
 {
     static const struct {
         const char *word;

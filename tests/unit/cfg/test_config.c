@@ -222,14 +222,14 @@ static void test_every_number_range(void **state)
         config_fini(&c);
         if (opt->min > INT64_MIN && !((opt->flags & CFG_F_ZERO_OK) && opt->min - 1 == 0)) {
             snprintf(text, sizeof text, "%s%s %lld\n", pre, opt->name, (long long)opt->min - 1);
-            snprintf(want, sizeof want, NAME ":%u: %s: %lld is out of range (%s)", line,
-                     opt->name, (long long)opt->min - 1, range);
+            snprintf(want, sizeof want, NAME ":%u: %s: %lld is out of range (%s)", line, opt->name,
+                     (long long)opt->min - 1, range);
             expect_error(text, want);
         }
         if (opt->max < INT64_MAX) {
             snprintf(text, sizeof text, "%s%s %lld\n", pre, opt->name, (long long)opt->max + 1);
-            snprintf(want, sizeof want, NAME ":%u: %s: %lld is out of range (%s)", line,
-                     opt->name, (long long)opt->max + 1, range);
+            snprintf(want, sizeof want, NAME ":%u: %s: %lld is out of range (%s)", line, opt->name,
+                     (long long)opt->max + 1, range);
             expect_error(text, want);
         }
         snprintf(text, sizeof text, "%s%s abc\n", pre, opt->name);
@@ -241,15 +241,18 @@ static void test_every_number_range(void **state)
 
 static void test_error_texts(void **state)
 {
-    expect_error("max_keepalive 70000\n", NAME ":1: max_keepalive: 70000 is out of range (0..65535)");
+    expect_error("max_keepalive 70000\n",
+                 NAME ":1: max_keepalive: 70000 is out of range (0..65535)");
     expect_error("\n\n\n\n\n\n\n\nallow_anonymous yes\n",
                  NAME ":9: allow_anonymous: expected true or false, got 'yes'");
     expect_error("allow_anonymous True\n",
                  NAME ":1: allow_anonymous: expected true or false, got 'True'");
     expect_error("persistence true false\n",
                  NAME ":1: persistence: unexpected 'false' after the value");
-    expect_error("max_keepalive 10x\n", NAME ":1: max_keepalive: expected a whole number, got '10x'");
-    expect_error("max_keepalive 10 20\n", NAME ":1: max_keepalive: unexpected '20' after the value");
+    expect_error("max_keepalive 10x\n",
+                 NAME ":1: max_keepalive: expected a whole number, got '10x'");
+    expect_error("max_keepalive 10 20\n",
+                 NAME ":1: max_keepalive: unexpected '20' after the value");
     expect_error("max_keepalive 60 # one minute\n",
                  NAME ":1: max_keepalive: unexpected '# one minute' after the value");
     expect_error("max_keepalive 0x10\n",
@@ -262,7 +265,7 @@ static void test_error_texts(void **state)
     expect_error("max_write_buffer 1000\n",
                  NAME ":1: max_write_buffer: 1000 is out of range (64k or more)");
     expect_error("max_connections 5\n", NAME ":1: max_connections applies to one listener and "
-                                        "must follow a 'listener' line");
+                                             "must follow a 'listener' line");
     expect_error("listener\n", NAME ":1: listener: missing value (expected PORT [ADDRESS])");
     expect_error("listener 70000\n", NAME ":1: listener: 70000 is out of range (0..65535)");
     expect_error("listener http\n", NAME ":1: listener: expected a whole number, got 'http'");
@@ -277,7 +280,7 @@ static void test_error_texts(void **state)
     expect_error("log_dest file\n", NAME ":1: log_dest: 'file' needs a PATH");
     expect_error("log_dest stderr now\n", NAME ":1: log_dest: unexpected 'now' after the value");
     expect_error("log_type verbose\n", NAME ":1: log_type: expected error, warning, notice, "
-                                       "information, debug, all or none, got 'verbose'");
+                                            "information, debug, all or none, got 'verbose'");
     expect_error("log_type error warning\n",
                  NAME ":1: log_type: unexpected 'warning' after the value");
 }
@@ -386,8 +389,7 @@ static void test_duplicate_key_warns(void **state)
 static void test_byte_suffixes(void **state)
 {
     struct config c;
-    assert_int_equal(load(&c, "max_queued_bytes 3k\nmax_write_buffer 2M\nmax_packet_size 1K\n"),
-                     0);
+    assert_int_equal(load(&c, "max_queued_bytes 3k\nmax_write_buffer 2M\nmax_packet_size 1K\n"), 0);
     assert_int_equal(c.max_queued_bytes, 3072);
     assert_int_equal(c.max_write_buffer, 2u << 20);
     assert_int_equal(c.max_packet_size, 1024);
@@ -402,12 +404,15 @@ static void test_byte_suffixes(void **state)
                  NAME ":1: max_packet_size: 1G is out of range (0 or 20..268435460)");
     expect_error("max_queued_bytes 99999999999G\n",
                  NAME ":1: max_queued_bytes: 99999999999G is out of range (0 or more)");
-    expect_error("max_queued_bytes 10Q\n", NAME ":1: max_queued_bytes: expected a number of "
-                                           "bytes (optionally with a k, M or G suffix), got '10Q'");
-    expect_error("max_queued_bytes 10kB\n", NAME ":1: max_queued_bytes: expected a number of "
-                                            "bytes (optionally with a k, M or G suffix), got '10kB'");
-    expect_error("max_queued_bytes k\n", NAME ":1: max_queued_bytes: expected a number of "
-                                         "bytes (optionally with a k, M or G suffix), got 'k'");
+    expect_error("max_queued_bytes 10Q\n",
+                 NAME ":1: max_queued_bytes: expected a number of "
+                      "bytes (optionally with a k, M or G suffix), got '10Q'");
+    expect_error("max_queued_bytes 10kB\n",
+                 NAME ":1: max_queued_bytes: expected a number of "
+                      "bytes (optionally with a k, M or G suffix), got '10kB'");
+    expect_error("max_queued_bytes k\n",
+                 NAME ":1: max_queued_bytes: expected a number of "
+                      "bytes (optionally with a k, M or G suffix), got 'k'");
     /* Counts and seconds take no suffix. */
     expect_error("max_keepalive 1k\n", NAME ":1: max_keepalive: expected a whole number, got '1k'");
 }
@@ -525,7 +530,8 @@ static void test_reference_mentions_every_option(void **state)
         assert_non_null(strstr(doc, row));
     }
     assert_non_null(strstr(doc, "| `max_keepalive` | `0..65535` | `65535` | global | restart |"));
-    assert_non_null(strstr(doc, "| `max_write_buffer` | `64k or more` | `8M` | global | restart |"));
+    assert_non_null(
+        strstr(doc, "| `max_write_buffer` | `64k or more` | `8M` | global | restart |"));
     assert_non_null(strstr(doc, "| `allow_anonymous` | `true \\| false` | `false` | global | "
                                 "reload |"));
     assert_non_null(strstr(doc, "| `max_connections` | `-1..2147483647` | `-1` | listener |"));
