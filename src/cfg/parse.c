@@ -34,7 +34,7 @@ struct parser {
     const char *name;          /* the file, as given, for messages */
     struct cfg_parse_state ps; /* the config being filled */
     unsigned *seen;            /* per table row: the line that last set it, 0 = not yet */
-    char *line;                /* scratch copy of the current line, CFG_LINE_MAX + 1 bytes */
+    char *line;                /* scratch copy of the current line, up to CFG_LINE_MAX + 1 bytes */
     char *err;
     size_t errlen;
 };
@@ -152,7 +152,7 @@ static int load_buffer(struct config *c, const char *name, const char *data, siz
         .name = name,
         .ps = {.c = c},
         .seen = xcalloc(cfg_option_count, sizeof(unsigned)),
-        .line = xmalloc(CFG_LINE_MAX + 1),
+        .line = xmalloc((len < CFG_LINE_MAX ? len : CFG_LINE_MAX) + 1),
         .err = err,
         .errlen = err ? errlen : 0,
     };
