@@ -211,6 +211,47 @@ static void test_config_loads(void **state)
     config_fini(&c);
 }
 
+/* The instance's user, group and ACL files load as the broker loads them:
+ * admin logs in with the printed password and may use every topic, $SYS
+ * included; nobody else gets in. */
+static void test_auth_files_load(void **state)
+{
+    struct fixture *f = *state;
+    create_ok(f);
+    char path[512], err[512] = "";
+    struct config c;
+    config_defaults(&c);
+    assert_int_equal(instance_config_path(f->dir, path, sizeof path), 0);
+    assert_int_equal(config_load(&c, path, err, sizeof err), 0);
+    char *users = config_resolve_path(&c, c.users_file);
+    char *groups = config_resolve_path(&c, c.groups_file);
+    char *acl = config_resolve_path(&c, c.acl_file);
+    struct auth_config ac = {.allow_anonymous = c.allow_anonymous,
+                             .users_file = users,
+                             .groups_file = groups,
+                             .acl_file = acl};
+    struct auth *a = auth_load(&ac, err, sizeof err);
+    assert_non_null(a);
+    struct slice admin = slice_cstr("admin"), other = slice_cstr("guest");
+    struct slice pw = slice_cstr(f->password), bad = slice_cstr("not-the-password");
+    struct slice id = slice_cstr("c1");
+    assert_int_equal(auth_user_count(a), 1);
+    assert_int_equal(auth_check_password(a, &admin, &pw), AUTH_OK);
+    assert_int_not_equal(auth_check_password(a, &admin, &bad), AUTH_OK);
+    assert_int_not_equal(auth_check_password(a, &other, &pw), AUTH_OK);
+    assert_int_not_equal(auth_check_password(a, NULL, NULL), AUTH_OK);
+    assert_true(auth_acl_allows(a, id, &admin, slice_cstr("temperature"), AUTH_ACCESS_WRITE));
+    assert_true(auth_acl_allows(a, id, &admin, slice_cstr("a/b/c"), AUTH_ACCESS_READ));
+    assert_true(auth_acl_allows(a, id, &admin, slice_cstr("$SYS/#"), AUTH_ACCESS_SUBSCRIBE));
+    assert_true(auth_acl_allows(a, id, &admin, slice_cstr("$SYS/broker/uptime"), AUTH_ACCESS_READ));
+    assert_false(auth_acl_allows(a, id, &other, slice_cstr("temperature"), AUTH_ACCESS_WRITE));
+    auth_unref(a);
+    free(users);
+    free(groups);
+    free(acl);
+    config_fini(&c);
+}
+
 /* The limits shown commented out are the defaults: uncommenting them
  * changes nothing. */
 static void test_commented_limits_are_defaults(void **state)
@@ -324,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_admin_hash_verifies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_files_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commented_limits_are_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_non_empty_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_nested_dirs, setup, teardown),

@@ -319,6 +319,13 @@ static void test_listener_scoping(void **state)
     assert_int_equal(c.listeners[1].max_connections, 6);
     assert_int_equal(c.listeners[2].max_connections, -1);
     config_fini(&c);
+    /* Twice within one listener is a repeat. */
+    fd = capture_begin();
+    assert_int_equal(load(&c, "listener 1\nmax_connections 5\nmax_connections 7\n"), 0);
+    capture_end(fd, log, sizeof log);
+    assert_int_equal(c.listeners[0].max_connections, 7);
+    assert_non_null(strstr(log, NAME ":3: max_connections was already set on line 2"));
+    config_fini(&c);
 }
 
 static void test_too_many_listeners(void **state)
