@@ -205,6 +205,9 @@ static bool handling(const struct client *c)
 void client_process_input(struct client *c)
 {
     struct buf *in = &c->conn.in;
+    if (c->in_input)
+        return; /* CONNECT completed inline: the running loop below goes on */
+    c->in_input = true;
     while (handling(c) && buf_used(in) > 0) {
         struct mqtt_frame f;
         const char *why = NULL;
@@ -217,11 +220,13 @@ void client_process_input(struct client *c)
         }
         STAT_ADD(c->w, packets_received, 1);
         c->last_rx_ms = c->w->now_ms;
-        broker_handle_packet(c, &f);
-        /* The handler may have paused (AUTH) or closed the client; the
-         * frame is consumed either way, later ones wait. */
+        /* Consumed before handling: the bytes stay where they are until
+         * the next read, which cannot happen inside the handler, and a
+         * handler that pauses the client (AUTH) resumes after this frame. */
         buf_consume(in, f.frame_len);
+        broker_handle_packet(c, &f);
     }
+    c->in_input = false;
     if (c->state == CLIENT_ACTIVE && buf_used(in) == 0)
         buf_compact(in);
 }

@@ -64,7 +64,7 @@ struct client {
     struct conn conn;       /* first member: a struct conn * is a struct client * */
     struct list node;       /* worker->clients */
     struct list dirty_node; /* worker->dirty while output waits for the pass end */
-    struct list close_node; /* worker->closing */
+    struct list close_node; /* worker->closing, or worker->moving while MOVING */
     struct worker *w;       /* current owner */
     unsigned listener;      /* index of the listener it came in on */
 
@@ -73,6 +73,7 @@ struct client {
     bool read_paused;
     bool disconnect_sent; /* we sent DISCONNECT: no more packets */
     bool auth_running;    /* a thread-pool job still points at this client */
+    bool in_input;        /* client_process_input is running (no re-entry) */
 
     struct connect_req *req; /* during AUTH and MOVING */
     struct session *sess;    /* attached session while ACTIVE */

@@ -270,14 +270,16 @@ static void connect_authenticated(struct client *c)
         return;
     }
     /* Move to the session's worker: the socket is re-attached there and the
-     * rest of CONNECT runs on that thread. */
+     * rest of CONNECT runs on that thread. The post waits for the end of
+     * the pass, when no code on this thread still holds the client. */
     list_unlink(&c->node);
     list_unlink(&c->dirty_node);
     conn_detach(&c->conn);
     c->state = CLIENT_MOVING;
     r->move.task.kind = TASK_MIGRATE;
     r->move.ptr = c;
-    loop_post_one(&owner->loop, &r->move.task.node);
+    list_push(&c->w->moving, &c->close_node);
+    loop_request_pass(&c->w->loop);
 }
 
 void broker_connect_arrived(struct worker *w, struct client *c)

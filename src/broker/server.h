@@ -119,6 +119,7 @@ struct worker {
     struct list clients; /* every connection on this loop (struct client.node) */
     struct list dirty;   /* connections with output to write this pass */
     struct list closing; /* connections to close and free at the end of the pass */
+    struct list moving;  /* connections to post to their session's worker at the pass end */
     struct htable sessions; /* client id -> struct session owned by this worker */
     struct list offline;    /* persistent sessions without a connection (expiry sweep) */
 

@@ -132,6 +132,13 @@ static void on_pass(struct loop *l)
         if (!c->auth_running)
             client_free(c);
     }
+    while ((n = list_pop(&w->moving)) != NULL) {
+        struct client *c = list_entry(n, struct client, close_node);
+        struct connect_req *r = c->req;
+        struct worker *owner =
+            session_owner(w->srv, slice_make(r->client_id, r->client_id_len));
+        loop_post_one(&owner->loop, &r->move.task.node);
+    }
     if (!w->stopping)
         broker_flush_outboxes(w);
     else
@@ -185,6 +192,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, const int *li
     list_init(&w->clients);
     list_init(&w->dirty);
     list_init(&w->closing);
+    list_init(&w->moving);
     list_init(&w->offline);
     htable_init(&w->sessions, 64);
     w->outbox = xcalloc(srv->nworkers, sizeof *w->outbox);
