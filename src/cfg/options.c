@@ -68,7 +68,7 @@ const struct cfg_option cfg_options[] = {
      PACKET_SIZE_MAX, NULL,
      "Largest packet accepted from a client, in bytes; 0 = the protocol maximum."},
     {"max_write_buffer", CFG_U64, CFG_F_BYTES, G(max_write_buffer), 8 << 20, 64 << 10, BYTES_MAX,
-     NULL, "Outgoing bytes buffered for one slow client before it is disconnected."},
+     NULL, "Outgoing bytes buffered for one client. At the bound, reading from it pauses, QoS 0 messages for it are dropped (counted in $SYS) and QoS 1/2 messages wait in its session queue."},
     {"max_topic_length", CFG_U32, 0, G(max_topic_length), 65535, 1, 65535, NULL,
      "Longest topic name or filter, in bytes."},
     {"max_topic_levels", CFG_U32, 0, G(max_topic_levels), 256, 1, 65535, NULL,
