@@ -4,10 +4,10 @@
  *
  * Incoming QoS 2: the message goes onward when its PUBLISH arrives, and
  * its packet id is remembered until PUBREL, so a re-sent PUBLISH with the
- * same id is acknowledged again but not delivered again (the first of the
- * two methods of [MQTT-4.3.3-2] in 3.1.1 / figure 4.3 in 5.0). Clients that
- * never send PUBREL (a publisher without a network loop) still have their
- * messages delivered; their ids stay remembered until the session ends.
+ * same id and DUP set is acknowledged again but not delivered again (the
+ * first of the two methods of [MQTT-4.3.3-2] in 3.1.1 / figure 4.3 in 5.0).
+ * Clients that never send PUBREL (a publisher without a network loop) still
+ * have their messages delivered.
  */
 #include <string.h>
 
@@ -79,9 +79,18 @@ void broker_handle_publish(struct client *c, const struct mqtt_frame *f)
     }
     struct session *s = c->sess;
     if (p.qos == 2 && session_qos2_has(s, p.packet_id)) {
-        /* A re-sent PUBLISH of a message we already took [MQTT-4.3.3-9]. */
-        client_send_ack(c, MQTT_PUBREC, p.packet_id, 0);
-        return;
+        if (p.dup) {
+            /* A re-sent PUBLISH of a message we already took: acknowledged
+             * again, not delivered again [MQTT-4.3.3-9] [MQTT-3.3.1-1]. */
+            client_send_ack(c, MQTT_PUBREC, p.packet_id, 0);
+            return;
+        }
+        /* DUP 0 with an id still awaiting PUBREL: the client reused the id
+         * without finishing the exchange (a publisher that never runs its
+         * network loop never sends PUBREL, and its ids wrap). It is a new
+         * message; take it as one. */
+        c->glitches++;
+        session_qos2_del(s, p.packet_id);
     }
     uint8_t refuse = check_publish(c, &p, &why);
     if (refuse) {
