@@ -88,10 +88,15 @@ struct config {
 void config_defaults(struct config *c);
 
 /* Parses the file at path into c (which must come from config_defaults()).
- * Returns 0, or -1 with err set to "path:line: why" (or "path: why"). */
+ * Returns 0, or -1 with err set to "path:line: why" (or "path: why") and c
+ * reset to the defaults, so a refused file leaves nothing half-applied and
+ * nothing to free beyond what config_fini() frees anyway. A key given twice
+ * is a log_warn() naming both lines (the later value wins). err may be NULL.
+ * Blocks on file I/O; call it at start-up or reload, not on a loop thread. */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
 
-/* Parses text as if it were the file `name` (tests, fuzzing). */
+/* Parses text as if it were the file `name` (tests, fuzzing); otherwise as
+ * config_load(). Relative paths then resolve against name's directory. */
 int config_load_string(struct config *c, const char *name, const char *text, char *err,
                        size_t errlen);
 
@@ -99,7 +104,9 @@ int config_load_string(struct config *c, const char *name, const char *text, cha
 void config_fini(struct config *c);
 
 /* Resolves a path relative to the config file's directory. Returns a new
- * string (owned by the caller). Absolute paths are returned as copies. */
+ * string (owned by the caller). Absolute paths, and every path when c has
+ * no file or its file name has no directory part, are returned as copies;
+ * NULL gives NULL. Nothing is checked on disk. */
 char *config_resolve_path(const struct config *c, const char *path);
 
 /* Writes the option reference as Markdown (the README's config section is

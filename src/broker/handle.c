@@ -1,0 +1,104 @@
+/*
+ * handle.c - dispatch of framed packets by type and client state, and the
+ * small packets (PINGREQ, DISCONNECT, AUTH).
+ */
+#include <string.h>
+
+#include "broker/broker.h"
+#include "broker/msg.h"
+#include "broker/session.h"
+#include "util/log.h"
+
+static void handle_ping(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_ctx cx = {.version = c->version, .sender = MQTT_FROM_CLIENT};
+    const char *why = NULL;
+    int rc = mqtt_ping_decode(f, &cx, &why);
+    if (rc < 0) {
+        client_protocol_error(c, (uint8_t)-rc, why);
+        return;
+    }
+    uint8_t *p = client_out_reserve(c, 2);
+    if (p == NULL)
+        return;
+    mqtt_ping_encode(p, 2, MQTT_PINGRESP);
+    client_out_commit(c, 2);
+}
+
+static void handle_disconnect(struct client *c, const struct mqtt_frame *f)
+{
+    struct mqtt_disconnect d;
+    memset(&d, 0, sizeof d);
+    struct mqtt_ctx cx = {.version = c->version, .sender = MQTT_FROM_CLIENT};
+    const char *why = NULL;
+    int rc = mqtt_disconnect_decode(&d, f, &cx, &why);
+    if (rc < 0) {
+        client_protocol_error(c, (uint8_t)-rc, why);
+        return;
+    }
+    struct session *s = c->sess;
+    if (s && MQTT_PROP_HAS(&d.props, MQTT_PROP_SESSION_EXPIRY_INTERVAL)) {
+        /* A session that was to end with the connection cannot be made to
+         * outlive it at DISCONNECT [MQTT-3.14.2-2]. */
+        if (s->expiry_interval == 0 && d.props.session_expiry_interval != 0) {
+            client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR,
+                                  "DISCONNECT sets a session expiry after CONNECT had 0");
+            return;
+        }
+        s->expiry_interval = d.props.session_expiry_interval;
+    }
+    /* The will goes out only for "Disconnect with Will Message" (0x04);
+     * a normal DISCONNECT discards it [MQTT-3.1.2-10] [MQTT-3.14.4-3]. */
+    bool will = c->version == MQTT_V5 && d.reason == MQTT_RC_DISCONNECT_WITH_WILL;
+    client_close(c, 0, false, will, "DISCONNECT");
+}
+
+void broker_handle_packet(struct client *c, const struct mqtt_frame *f)
+{
+    if (c->state == CLIENT_NEW) {
+        if (f->type != MQTT_CONNECT) {
+            /* The first packet must be CONNECT [MQTT-3.1.0-1]. */
+            client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR, "first packet is not CONNECT");
+            return;
+        }
+        broker_handle_connect(c, f);
+        return;
+    }
+    switch (f->type) {
+    case MQTT_PUBLISH:
+        broker_handle_publish(c, f);
+        break;
+    case MQTT_PUBACK:
+    case MQTT_PUBREC:
+    case MQTT_PUBREL:
+    case MQTT_PUBCOMP:
+        broker_handle_ack(c, f);
+        break;
+    case MQTT_SUBSCRIBE:
+        broker_handle_subscribe(c, f);
+        break;
+    case MQTT_UNSUBSCRIBE:
+        broker_handle_unsubscribe(c, f);
+        break;
+    case MQTT_PINGREQ:
+        handle_ping(c, f);
+        break;
+    case MQTT_DISCONNECT:
+        handle_disconnect(c, f);
+        break;
+    case MQTT_CONNECT:
+        /* A second CONNECT is a protocol error [MQTT-3.1.0-2]. */
+        client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR, "second CONNECT");
+        break;
+    case MQTT_AUTH:
+        /* AUTH is only valid after a CONNECT with an Authentication Method
+         * [MQTT-4.12.0-1]; none is offered yet. */
+        client_protocol_error(c, c->version == MQTT_V5 ? MQTT_RC_PROTOCOL_ERROR
+                                                       : MQTT_RC_MALFORMED_PACKET,
+                              "unexpected AUTH");
+        break;
+    default:
+        client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR, "packet type a client may not send");
+        break;
+    }
+}

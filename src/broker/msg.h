@@ -1,0 +1,63 @@
+/*
+ * msg.h - a published application message: immutable, reference counted,
+ * shared by every subscriber queue, the retained store and the inboxes of
+ * other loops (STYLE.md section 5).
+ *
+ * One allocation holds the header, the topic, the forwardable v5
+ * properties and the payload. The reference count is atomic because
+ * deliveries cross threads; everything else is written once by the
+ * creator before the first share.
+ */
+#ifndef PETREL_BROKER_MSG_H
+#define PETREL_BROKER_MSG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/slice.h"
+
+struct mqtt_publish;
+
+struct msg {
+    _Atomic uint32_t refs;
+    uint8_t qos;     /* QoS it was published with */
+    bool retain;     /* retain flag it was published with */
+    bool has_expiry; /* v5 Message Expiry Interval present */
+    uint32_t expiry_interval; /* seconds, as received */
+    uint64_t created_ms;      /* monotonic ms when received (expiry countdown) */
+    uint64_t origin;          /* id of the publishing session, 0 = broker ($SYS) */
+    struct slice topic;       /* points into this allocation */
+    struct slice props;       /* forwardable v5 properties (no alias/sub id/expiry) */
+    struct slice payload;     /* points into this allocation */
+};
+
+/* Builds a message from a decoded PUBLISH (topic already resolved from an
+ * alias by the caller). Copies everything it keeps; one reference. */
+struct msg *msg_from_publish(const struct mqtt_publish *p, struct slice topic, uint64_t origin,
+                             uint64_t now_ms);
+
+/* Builds a message from parts (wills, $SYS). props may be empty; one reference. */
+struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool retain,
+                    struct slice props, uint64_t origin, uint64_t now_ms);
+
+static inline struct msg *msg_ref(struct msg *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+
+/* Drops a reference; frees at zero. msg_unref(NULL) does nothing. Any thread. */
+void msg_unref(struct msg *m);
+
+/* Seconds left before expiry at now_ms; false when the message has
+ * expired (never for messages without an expiry). */
+bool msg_remaining(const struct msg *m, uint64_t now_ms, uint32_t *left);
+
+/* Bytes this message accounts for in queue limits. */
+static inline uint64_t msg_size(const struct msg *m)
+{
+    return m->topic.len + m->payload.len + m->props.len;
+}
+
+#endif

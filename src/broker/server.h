@@ -1,0 +1,177 @@
+/*
+ * server.h - the broker's top-level state: struct server (shared by all
+ * threads) and struct worker (one per loop thread).
+ *
+ * Threads:
+ *   - the main thread loads the config, builds the server, starts the
+ *     workers, then handles signals (SIGHUP reload, SIGINT/SIGTERM stop);
+ *   - N worker threads, each running one libuv loop (net/loop.h) that owns
+ *     its connections and the sessions whose client id hashes to it
+ *     (session_owner()). A session never moves: a connection whose CONNECT
+ *     names a client id owned by another worker moves there (its socket is
+ *     re-attached to that loop) before the session is touched, so session
+ *     state is single-threaded and takeover is local;
+ *   - the libuv thread pool, for password hashing only.
+ * Shared structures: the subscription tree and the retained store (each
+ * with its own rwlock), message and session reference counts (atomics),
+ * statistics (relaxed atomics, one writer each). Everything else in a
+ * struct worker belongs to its loop thread.
+ *
+ * Globals (STYLE.md section 3): the log sink (util/log.c) and constant
+ * tables. Nothing else.
+ */
+#ifndef PETREL_BROKER_SERVER_H
+#define PETREL_BROKER_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "broker/retain.h"
+#include "broker/subtree.h"
+#include "cfg/config.h"
+#include "net/listener.h"
+#include "net/loop.h"
+#include "store/store.h"
+#include "util/hash.h"
+#include "util/list.h"
+
+struct auth;
+struct sys_state;
+struct client;
+struct session;
+struct msg;
+
+/* Counters a worker writes and $SYS reads. One writer (the worker), so
+ * updates are a relaxed load + store, not a locked add. */
+struct worker_stats {
+    _Atomic uint64_t bytes_received;
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t packets_received;
+    _Atomic uint64_t packets_sent;
+    _Atomic uint64_t publish_received;
+    _Atomic uint64_t publish_sent;
+    _Atomic uint64_t publish_dropped;   /* queue or buffer limits, logged */
+    _Atomic uint64_t clients_connected; /* currently, on this worker */
+    _Atomic uint64_t sessions_offline;  /* persistent sessions without a connection */
+    _Atomic uint64_t sessions_expired;
+    _Atomic uint64_t connections_total; /* accepted sockets */
+    _Atomic uint64_t store_messages;    /* queued + inflight messages held by sessions */
+    _Atomic uint64_t store_bytes;
+};
+
+#define STAT_ADD(w, field, n)                                                                      \
+    atomic_store_explicit(                                                                         \
+        &(w)->stats.field,                                                                         \
+        atomic_load_explicit(&(w)->stats.field, memory_order_relaxed) + (uint64_t)(n),             \
+        memory_order_relaxed)
+#define STAT_SUB(w, field, n) STAT_ADD(w, field, -(uint64_t)(n))
+
+/* One destination's pending deliveries, built during a pass and posted at
+ * its end. */
+struct delivery {
+    struct msg *msg;       /* owned reference */
+    struct session *sess;  /* owned reference */
+    uint8_t qos;           /* QoS to deliver with (already min'ed with the grant) */
+    bool retain;           /* retain flag to send */
+    uint32_t sub_id;       /* v5 Subscription Identifier, 0 = none */
+};
+
+enum task_kind {
+    TASK_DELIVER = 1, /* struct dbatch */
+    TASK_MIGRATE,     /* a client whose session lives on this worker */
+    TASK_AUTH_SWAP,   /* new users/ACL after SIGHUP */
+    TASK_SHUTDOWN,
+    TASK_PUBLISH,     /* a message to route from this worker ($SYS from worker 0) */
+};
+
+/* Header of everything posted to a worker's inbox. */
+struct task {
+    struct list node;
+    uint8_t kind;
+};
+
+struct dbatch {
+    struct task task;
+    uint32_t n, cap;
+    struct delivery d[];
+};
+
+struct task_ptr {
+    struct task task;
+    void *ptr; /* TASK_MIGRATE: struct client; TASK_AUTH_SWAP: struct auth (a reference) */
+};
+
+struct server;
+
+struct worker {
+    struct loop loop; /* first member: a struct loop * is a struct worker * */
+    struct server *srv;
+    unsigned id;
+
+    struct listen_sock *listeners; /* one per configured listener */
+    uv_timer_t tick;               /* 1 s: keep-alive, connect timeout, expiry, idle buffers */
+    uv_timer_t sys_timer;          /* worker 0: $SYS every sys_interval */
+
+    struct auth *auth; /* this worker's reference to the current users/ACL */
+    struct sys_state *sys; /* worker 0: $SYS bookkeeping (sys.c) */
+
+    struct list clients; /* every connection on this loop (struct client.node) */
+    struct list dirty;   /* connections with output to write this pass */
+    struct list closing; /* connections to close and free at the end of the pass */
+    struct list moving;  /* connections to post to their session's worker at the pass end */
+    struct htable sessions; /* client id -> struct session owned by this worker */
+    struct list offline;    /* persistent sessions without a connection (expiry sweep) */
+
+    struct dbatch **outbox; /* [server.nworkers]: deliveries for other workers */
+
+    /* Reused per PUBLISH: the matching subscriptions. */
+    struct match *matches;
+    uint32_t nmatches, matches_cap;
+
+    bool stopping;
+    uint64_t now_ms; /* monotonic, refreshed each tick and event batch */
+    uint64_t log_budget_at; /* rate limit for protocol-error logs */
+    uint32_t log_budget;
+
+    struct worker_stats stats;
+};
+
+/* A subscription that matched a PUBLISH, before delivery. */
+struct match {
+    struct session *sess;
+    uint8_t qos;
+    bool retain;
+    uint32_t sub_id;
+};
+
+struct server {
+    const struct config *cfg; /* immutable after start */
+    uint64_t seed;            /* hash seed: client ids, topic levels */
+    struct worker *workers;   /* [nworkers] */
+    unsigned nworkers;
+
+    struct subtree subs;         /* shared; own lock */
+    struct retain_store retained; /* shared; own lock */
+    struct store store;           /* durable state; the memory backend for now */
+
+    _Atomic uint64_t next_session_id;
+    _Atomic int *listener_conns; /* [cfg->listener_count] open connections per listener */
+    uint16_t *listener_ports;    /* [cfg->listener_count] bound ports */
+
+    int64_t started_wall; /* Unix time the broker started */
+    uint64_t started_ms;  /* monotonic */
+    _Atomic uint64_t clients_max; /* most clients connected at once */
+    bool anonymous_default;       /* running without a config file */
+};
+
+/* The worker that owns sessions with this client id. */
+static inline struct worker *session_owner(struct server *srv, struct slice client_id)
+{
+    return &srv->workers[hash_slice(client_id, srv->seed) % srv->nworkers];
+}
+
+/* Logs a client problem at most a few times a second per worker. */
+bool worker_log_allowed(struct worker *w);
+
+#endif

@@ -1,0 +1,235 @@
+/*
+ * session.c - session lifecycle and bookkeeping (see session.h).
+ */
+#include "broker/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker/msg.h"
+#include "broker/server.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+struct session *session_find(struct worker *w, struct slice client_id)
+{
+    LOOP_ASSERT_OWNER(&w->loop);
+    uint64_t h = hash_slice(client_id, w->srv->seed);
+    for (struct hnode *e = htable_first(&w->sessions, h); e; e = htable_next(e)) {
+        struct session *s = (struct session *)e;
+        if (slice_eq(s->client_id, client_id))
+            return s;
+    }
+    return NULL;
+}
+
+struct session *session_new(struct worker *w, struct slice client_id)
+{
+    LOOP_ASSERT_OWNER(&w->loop);
+    struct session *s = xcalloc(1, sizeof *s + client_id.len + 1);
+    memcpy(s + 1, client_id.ptr, client_id.len);
+    s->client_id = slice_make(s + 1, client_id.len);
+    s->owner = w;
+    atomic_init(&s->refs, 1);
+    atomic_init(&s->online, false);
+    atomic_init(&s->nsubs, 0);
+    s->id = atomic_fetch_add(&w->srv->next_session_id, 1);
+    list_init(&s->queue);
+    list_init(&s->inflight);
+    list_init(&s->offline_node);
+    htable_insert(&w->sessions, &s->hnode, hash_slice(client_id, w->srv->seed));
+    return s;
+}
+
+void session_omsg_free(struct worker *w, struct omsg *o)
+{
+    if (o->msg) {
+        STAT_SUB(w, store_messages, 1);
+        STAT_SUB(w, store_bytes, msg_size(o->msg));
+        msg_unref(o->msg);
+    }
+    free(o);
+}
+
+struct omsg *session_omsg_new(struct worker *w, struct msg *m, uint8_t qos, bool retain,
+                              uint32_t sub_id)
+{
+    struct omsg *o = xmalloc(sizeof *o);
+    list_init(&o->node);
+    o->msg = m; /* takes the caller's reference */
+    o->pid = 0;
+    o->qos = qos;
+    o->state = OMSG_QUEUED;
+    o->retain = retain;
+    o->sub_id = sub_id;
+    STAT_ADD(w, store_messages, 1);
+    STAT_ADD(w, store_bytes, msg_size(m));
+    return o;
+}
+
+static void drop_list(struct worker *w, struct list *l)
+{
+    struct list *n;
+    while ((n = list_pop(l)) != NULL)
+        session_omsg_free(w, list_entry(n, struct omsg, node));
+}
+
+void session_end(struct worker *w, struct session *s)
+{
+    LOOP_ASSERT_OWNER(&w->loop);
+    for (uint32_t i = 0; i < s->subs_count; i++) {
+        subtree_remove(&w->srv->subs, slice_make(s->subs[i].filter, s->subs[i].len), s);
+        free(s->subs[i].filter);
+    }
+    xfree(s->subs);
+    s->subs_count = s->subs_cap = 0;
+    atomic_store(&s->nsubs, 0);
+    drop_list(w, &s->queue);
+    drop_list(w, &s->inflight);
+    s->queued = s->inflight_count = 0;
+    s->queued_bytes = 0;
+    xfree(s->in_qos2);
+    s->in_qos2_count = s->in_qos2_cap = 0;
+    if (list_linked(&s->offline_node)) {
+        list_unlink(&s->offline_node);
+        STAT_SUB(w, sessions_offline, 1);
+    }
+    htable_remove(&w->sessions, &s->hnode);
+    xfree(s->username);
+    s->dead = true;
+    atomic_store(&s->online, false);
+    session_unref(s);
+}
+
+void session_unref(struct session *s)
+{
+    if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+        free(s);
+}
+
+struct sess_sub *session_sub_find(struct session *s, struct slice filter)
+{
+    for (uint32_t i = 0; i < s->subs_count; i++)
+        if (slice_eq(slice_make(s->subs[i].filter, s->subs[i].len), filter))
+            return &s->subs[i];
+    return NULL;
+}
+
+bool session_sub_put(struct session *s, struct slice filter, uint8_t opts, uint32_t sub_id)
+{
+    struct sess_sub *e = session_sub_find(s, filter);
+    if (e) {
+        e->opts = opts;
+        e->sub_id = sub_id;
+        return false;
+    }
+    if (s->subs_count == s->subs_cap) {
+        s->subs_cap = s->subs_cap ? s->subs_cap * 2 : 4;
+        s->subs = xrealloc(s->subs, s->subs_cap * sizeof *s->subs);
+    }
+    s->subs[s->subs_count++] = (struct sess_sub){
+        .filter = xmemdup(filter.ptr, filter.len),
+        .len = (uint16_t)filter.len,
+        .opts = opts,
+        .sub_id = sub_id,
+    };
+    atomic_store_explicit(&s->nsubs, s->subs_count, memory_order_relaxed);
+    return true;
+}
+
+bool session_sub_del(struct session *s, struct slice filter)
+{
+    struct sess_sub *e = session_sub_find(s, filter);
+    if (e == NULL)
+        return false;
+    free(e->filter);
+    *e = s->subs[--s->subs_count];
+    atomic_store_explicit(&s->nsubs, s->subs_count, memory_order_relaxed);
+    return true;
+}
+
+bool session_qos2_has(const struct session *s, uint16_t pid)
+{
+    for (uint32_t i = 0; i < s->in_qos2_count; i++)
+        if (s->in_qos2[i] == pid)
+            return true;
+    return false;
+}
+
+void session_qos2_add(struct session *s, uint16_t pid)
+{
+    if (s->in_qos2_count == s->in_qos2_cap) {
+        s->in_qos2_cap = s->in_qos2_cap ? s->in_qos2_cap * 2 : 8;
+        s->in_qos2 = xrealloc(s->in_qos2, s->in_qos2_cap * sizeof *s->in_qos2);
+    }
+    s->in_qos2[s->in_qos2_count++] = pid;
+}
+
+bool session_qos2_del(struct session *s, uint16_t pid)
+{
+    for (uint32_t i = 0; i < s->in_qos2_count; i++) {
+        if (s->in_qos2[i] == pid) {
+            s->in_qos2[i] = s->in_qos2[--s->in_qos2_count];
+            if (s->in_qos2_count == 0) {
+                xfree(s->in_qos2);
+                s->in_qos2_cap = 0;
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+struct omsg *session_inflight_find(struct session *s, uint16_t pid)
+{
+    /* Acknowledgements mostly arrive in send order: the head is the usual hit. */
+    struct list *n;
+    list_for_each(n, &s->inflight)
+    {
+        struct omsg *o = list_entry(n, struct omsg, node);
+        if (o->pid == pid)
+            return o;
+    }
+    return NULL;
+}
+
+uint16_t session_next_pid(struct session *s)
+{
+    for (;;) {
+        if (++s->next_pid == 0)
+            s->next_pid = 1;
+        if (s->inflight_count == 0 || session_inflight_find(s, s->next_pid) == NULL)
+            return s->next_pid;
+    }
+}
+
+void session_detach(struct worker *w, struct session *s, uint64_t now_ms)
+{
+    LOOP_ASSERT_OWNER(&w->loop);
+    s->client = NULL;
+    atomic_store(&s->online, false);
+    if (s->expiry_interval == 0) {
+        session_end(w, s);
+        return;
+    }
+    s->expire_at_ms = s->expiry_interval == SESSION_EXPIRY_NEVER
+                          ? UINT64_MAX
+                          : now_ms + (uint64_t)s->expiry_interval * 1000u;
+    list_push(&w->offline, &s->offline_node);
+    STAT_ADD(w, sessions_offline, 1);
+}
+
+void session_expire(struct worker *w, uint64_t now_ms)
+{
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, &w->offline)
+    {
+        struct session *s = list_entry(n, struct session, offline_node);
+        if (s->expire_at_ms > now_ms)
+            continue;
+        char id[96];
+        log_info("session expired: id=%s", log_printable(s->client_id, id, sizeof id));
+        STAT_ADD(w, sessions_expired, 1);
+        session_end(w, s);
+    }
+}

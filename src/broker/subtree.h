@@ -1,0 +1,94 @@
+/*
+ * subtree.h - the subscription tree: topic filters of every session, one
+ * node per topic level, shared by all loops.
+ *
+ * Matching a topic walks one path per level (the exact child, the '+'
+ * child, the '#' child), so its cost grows with the depth of the topic and
+ * the number of matching subscriptions, never with the number of
+ * subscribers elsewhere in the tree. Exact children sit in a hash table
+ * per node.
+ *
+ * Concurrency: one reader-writer lock. Every PUBLISH matches under the
+ * read lock; SUBSCRIBE/UNSUBSCRIBE and session removal take the write lock.
+ * A match calls back for each matching entry while the read lock is held,
+ * so a session pointer seen there stays valid until the callback returns
+ * (a session leaves the tree under the write lock before it can be freed);
+ * callers that keep it longer take a reference in the callback.
+ *
+ * Shared subscriptions ($share/GROUP/FILTER) live at FILTER's node as
+ * groups; a match reports each matching group once and the caller picks
+ * the member.
+ */
+#ifndef PETREL_BROKER_SUBTREE_H
+#define PETREL_BROKER_SUBTREE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/hash.h"
+#include "util/slice.h"
+
+struct session;
+
+/* Subscription options byte, as in the v5 SUBSCRIBE options (qos in bits
+ * 0-1, No Local bit 2, Retain As Published bit 3, Retain Handling bits 4-5). */
+#define SUBOPT_QOS(o) ((uint8_t)((o)&3u))
+#define SUBOPT_NO_LOCAL 0x04u
+#define SUBOPT_RAP 0x08u
+#define SUBOPT_RH(o) ((uint8_t)(((o) >> 4) & 3u))
+
+struct sub_entry {
+    struct session *sess; /* not owned; see the concurrency note above */
+    uint8_t opts;
+    uint32_t sub_id; /* v5 Subscription Identifier, 0 = none */
+};
+
+struct share_group {
+    struct share_group *next;
+    struct slice name; /* points into this allocation */
+    struct sub_entry *members;
+    uint32_t count, cap;
+    _Atomic uint32_t cursor; /* round-robin position; advanced under the read lock */
+};
+
+struct subnode;
+
+struct subtree {
+    pthread_rwlock_t lock;
+    struct subnode *root;
+    uint64_t seed;
+    _Atomic uint64_t count; /* subscriptions in the tree, shared ones included */
+};
+
+/* Calls for one matching non-shared entry (read lock held). */
+typedef void (*subtree_match_cb)(void *arg, const struct sub_entry *e);
+/* Calls for one matching shared group (read lock held). */
+typedef void (*subtree_share_cb)(void *arg, struct share_group *g);
+
+void subtree_init(struct subtree *t, uint64_t seed);
+/* Frees every node; the tree must no longer be used by any thread. */
+void subtree_fini(struct subtree *t);
+
+/* Adds session s's subscription to filter (a shared filter goes to its
+ * group), or replaces the options of the one s already has there.
+ * Returns 1 when added, 0 when replaced. Any thread; takes the write lock. */
+int subtree_add(struct subtree *t, struct slice filter, struct session *s, uint8_t opts,
+                uint32_t sub_id);
+
+/* Removes s's subscription to filter; returns true when there was one.
+ * Empty nodes are freed. Any thread; takes the write lock. */
+bool subtree_remove(struct subtree *t, struct slice filter, struct session *s);
+
+/* Reports every subscription whose filter matches topic (a valid topic
+ * name), applying the '$' rule [MQTT-4.7.2-1]. Any thread; read lock. */
+void subtree_match(struct subtree *t, struct slice topic, subtree_match_cb on_entry,
+                   subtree_share_cb on_share, void *arg);
+
+static inline uint64_t subtree_count(struct subtree *t)
+{
+    return atomic_load_explicit(&t->count, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * publish.c - PUBLISH, the packet on the broker's hot path.
+ *
+ * Decoding borrows the topic, properties and payload from the frame; the
+ * payload is never scanned (Payload Format Indicator 1 with a payload that
+ * is not UTF-8 MAY be refused, 3.3.2.3.2: that is the broker's choice, as
+ * it costs a pass over every payload). Encoding computes the size once and
+ * then writes in one pass: one call per delivery.
+ *
+ * Not judged here, because they need connection state: Topic Alias against
+ * Topic Alias Maximum [MQTT-3.3.2-9] [MQTT-3.3.2-10], an empty topic with
+ * an alias that was never set, Receive Maximum, and packet id reuse.
+ */
+#include "mqtt/codec_int.h"
+
+#define PF_RETAIN 0x01
+#define PF_QOS_SHIFT 1
+#define PF_DUP 0x08
+
+static int publish_topic_check(const struct mqtt_publish *out, bool v5, const char **why)
+{
+    if (out->topic.len == 0) {
+        if (v5 && MQTT_PROP_HAS(&out->props, MQTT_PROP_TOPIC_ALIAS))
+            return 0;
+        return PROTOCOL(why, "empty topic name without a Topic Alias [MQTT-3.3.2-1] "
+                             "[MQTT-4.7.3-1]");
+    }
+    if (!mqtt_utf8_valid(out->topic))
+        return MALFORMED(why, "topic name is not valid UTF-8 [MQTT-1.5.4-1]");
+    if (memchr(out->topic.ptr, '+', out->topic.len) || memchr(out->topic.ptr, '#', out->topic.len))
+        return codec_fail(why, MQTT_RC_TOPIC_NAME_INVALID,
+                          "wildcard in a topic name [MQTT-3.3.2-2]");
+    return 0;
+}
+
+int mqtt_publish_decode(struct mqtt_publish *out, const struct mqtt_frame *f,
+                        const struct mqtt_ctx *cx, const char **why)
+{
+    memset(out, 0, sizeof *out);
+    bool v5 = cx->version >= MQTT_V5;
+    out->dup = (f->flags & PF_DUP) != 0;
+    out->qos = (f->flags >> PF_QOS_SHIFT) & 3;
+    out->retain = (f->flags & PF_RETAIN) != 0;
+    if (out->qos == 3)
+        return MALFORMED(why, "PUBLISH with QoS 3 [MQTT-3.3.1-4]");
+    if (out->dup && out->qos == 0)
+        return MALFORMED(why, "DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]");
+    struct rd r = rd_frame(f);
+    if (!rd_lenstr(&r, &out->topic))
+        return MALFORMED(why, "topic name overruns the packet");
+    if (out->qos > 0) {
+        if (!rd_u16(&r, &out->packet_id))
+            return MALFORMED(why, "packet identifier missing");
+        if (out->packet_id == 0)
+            return PROTOCOL(why, "packet identifier 0 (3.1.1 [MQTT-2.3.1-1], 5.0 [MQTT-2.2.1-3])");
+    }
+    if (v5) {
+        int rc = mqtt_props_decode(&out->props, &r, PROPS_PUBLISH, cx->sender, why);
+        if (rc)
+            return rc;
+        if (cx->sender == MQTT_FROM_CLIENT &&
+            MQTT_PROP_HAS(&out->props, MQTT_PROP_SUBSCRIPTION_IDENTIFIER))
+            return PROTOCOL(why, "Subscription Identifier in a client's PUBLISH [MQTT-3.3.4-6]");
+    }
+    out->payload = rd_rest(&r);
+    return publish_topic_check(out, v5, why);
+}
+
+size_t mqtt_publish_encode(uint8_t *buf, size_t cap, const struct mqtt_publish *p,
+                           uint8_t version)
+{
+    bool v5 = version >= MQTT_V5;
+    size_t plen = 0, rl = 2 + p->topic.len + (p->qos ? 2 : 0) + p->payload.len;
+    if (v5) {
+        plen = mqtt_props_len(&p->props);
+        rl += props_wire_size(plen);
+    }
+    size_t total = packet_size(rl);
+    if (total > cap)
+        return total;
+    uint8_t flags = (uint8_t)((p->dup ? PF_DUP : 0) | ((p->qos & 3) << PF_QOS_SHIFT) |
+                              (p->retain ? PF_RETAIN : 0));
+    uint8_t *q = wr_header(buf, MQTT_PUBLISH, flags, rl);
+    q = wr_lenstr(q, p->topic);
+    if (p->qos)
+        q = wr_u16(q, p->packet_id);
+    if (v5)
+        q = mqtt_props_write(q, &p->props, plen);
+    wr_bytes(q, p->payload);
+    return total;
+}
