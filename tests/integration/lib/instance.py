@@ -1,0 +1,142 @@
+"""Petrel started the ways the README tells people to: `petrel create DIR`
+then `petrel run DIR`, and `petrel` with no config at all.
+
+    inst = instance.create("mybroker")            # petrel create; inst.password
+    with instance.InstanceBroker(inst) as b:      # petrel run DIR, ephemeral port
+        ...b.port, b.log_text()...
+    with instance.NoConfigBroker() as b:          # petrel: 127.0.0.1:1883 and :61613
+        ...
+
+Both brokers are lib.broker.Broker objects (same stop checks, log, signals);
+only the command line and where the config and log are differ. They are
+Petrel-only: against mosquitto the case skips.
+"""
+
+import os
+import re
+import socket
+
+from . import env, procs, testing
+from .broker import Broker
+
+PASSWORD_RE = re.compile(r"^\s*password:\s*(\S+)\s*$", re.M)
+USER_RE = re.compile(r"^\s*user name:\s*(\S+)\s*$", re.M)
+
+
+def petrel_exe():
+    return os.path.join(env.BIN, "petrel")
+
+
+class Instance:
+    """A folder made by `petrel create`: dir, output (what it printed),
+    user and password (the generated admin login)."""
+
+    def __init__(self, dir, output):
+        self.dir, self.output = dir, output
+        m, u = PASSWORD_RE.search(output), USER_RE.search(output)
+        self.password = m.group(1) if m else None
+        self.user = u.group(1) if u else None
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    @property
+    def conf_path(self):
+        return self.path("etc", "petrel.conf")
+
+    def read(self, *parts):
+        with open(self.path(*parts)) as f:
+            return f.read()
+
+    def append(self, rel, text):
+        with open(self.path(*rel.split("/")), "a") as f:
+            f.write(text)
+
+
+def run_petrel(args, timeout=20, **kw):
+    """Runs build/bin/petrel with args to completion (CompletedProcess)."""
+    return procs.run([petrel_exe()] + list(args), env.scaled(timeout), **kw)
+
+
+def create(name="inst"):
+    """`petrel create` in a new folder under the test dir; checks it exited 0
+    and printed a password. Petrel-only (skips against mosquitto)."""
+    testing.petrel_only("petrel create")
+    d = os.path.join(env.test_dir(), "%s-%s" % (testing.current_case(), name))
+    r = run_petrel(["create", d])
+    if r.returncode != 0:
+        raise AssertionError("petrel create %s: status %d\n%s%s"
+                             % (d, r.returncode, r.stdout, r.stderr))
+    inst = Instance(d, r.stdout)
+    if not inst.password:
+        raise AssertionError("petrel create printed no password:\n" + r.stdout)
+    return inst
+
+
+class InstanceBroker(Broker):
+    """`petrel run DIR` for an Instance. Before the first start its
+    etc/petrel.conf's listener lines are replaced by one `listener 0
+    127.0.0.1` (an ephemeral port; the test never takes 1883), plus `threads
+    N` under --threads, and `extra` lines are appended; everything else is
+    the file `petrel create` wrote, so the log goes to DIR/log/petrel.log."""
+
+    def __init__(self, inst, extra=()):
+        testing.petrel_only("petrel run DIR")
+        super().__init__()
+        self.inst, self.extra = inst, list(extra)
+        self.conf_path = inst.conf_path
+        self.log_path = inst.path("log", "petrel.log")
+
+    def _write_config(self):
+        with open(self.conf_path) as f:
+            lines = f.read().splitlines()
+        out, placed = [], False
+        for line in lines:
+            if line.split(None, 1)[:1] == ["listener"]:
+                if not placed:
+                    out.append("listener 0 127.0.0.1")
+                    placed = True
+                continue
+            out.append(line)
+        if env.THREADS:
+            out.append("threads %s" % env.THREADS)
+        out += self.extra
+        with open(self.conf_path, "w") as f:
+            f.write("\n".join(out) + "\n")
+
+    def _command(self):
+        return [petrel_exe(), "run", self.inst.dir]
+
+
+def port_free(port, host="127.0.0.1"):
+    """True when nothing listens on host:port (so petrel may bind it).
+    SO_REUSEADDR, as libuv sets it: connections of an earlier broker in
+    TIME_WAIT do not count."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class NoConfigBroker(Broker):
+    """`petrel` with no argument: 127.0.0.1:1883 and 127.0.0.1:61613,
+    anonymous. The case skips when either port is taken on this machine."""
+
+    PORTS = (1883, 61613)
+
+    def __init__(self):
+        testing.petrel_only("petrel with no config file")
+        taken = [p for p in self.PORTS if not port_free(p)]
+        if taken:
+            testing.skip("port %s on 127.0.0.1 is in use here; petrel with no config needs "
+                         "1883 and 61613" % " and ".join(map(str, taken)))
+        super().__init__(listeners=[(p, "127.0.0.1") for p in self.PORTS])
+
+    def _write_config(self):
+        pass
+
+    def _command(self):
+        return [petrel_exe()]
