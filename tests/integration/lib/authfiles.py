@@ -55,3 +55,17 @@ def petrel_passwd(path, user, password, create=False, extra=()):
 def read(path):
     with open(path) as f:
         return f.read()
+
+
+def bad_login_code(version):
+    """CONNACK code for a wrong password or an unknown user. Petrel follows
+    the specification's meaning (3.1/3.1.1: 4 "bad user name or password";
+    5: 0x86); mosquitto 2.0 answers 5 / 0x87 "not authorized" instead."""
+    if env.is_mosquitto():
+        return 0x87 if version == 5 else 5
+    return 0x86 if version == 5 else 4
+
+
+def not_authorized_code(version):
+    """CONNACK code for an anonymous client where anonymous access is off."""
+    return 0x87 if version == 5 else 5
