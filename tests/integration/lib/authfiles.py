@@ -3,14 +3,16 @@
     authfiles.mosquitto_passwd(b.path("passwd"), "alice", "secret", create=True)
     authfiles.mosquitto_passwd(path, "bob", "pw", sha512=True)     # a $6$ line
     authfiles.petrel_passwd(b.path("users.properties"), "carol", "pw")
+    authfiles.reload(b)                  # SIGHUP, wait for the log to show it
 
 Each runs the tool with -b (password on the command line), bounded in
 time, and fails the case when it exits non-zero.
 """
 
 import os
+import re
 
-from . import env, procs
+from . import env, procs, testing
 
 MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
 
@@ -43,6 +45,18 @@ def mosquitto_passwd(path, user, password, create=False, sha512=False):
     return _run(args + ["-b", path, user, password])
 
 
+def mosquitto_passwd_delete(path, user):
+    """mosquitto_passwd -D: removes user from the file."""
+    return _run([MOSQUITTO_PASSWD, "-D", path, user])
+
+
+def petrel_passwd_run(args, check=True):
+    """build/bin/petrel-passwd with args (CompletedProcess; status 0 checked
+    unless check=False)."""
+    args = [os.path.join(env.BIN, "petrel-passwd")] + list(args)
+    return _run(args) if check else procs.run(args, env.scaled(20))
+
+
 def petrel_passwd(path, user, password, create=False, extra=()):
     """build/bin/petrel-passwd: the format follows the file name (.properties
     is Apollo's user=hash, anything else mosquitto's user:hash)."""
@@ -69,3 +83,19 @@ def bad_login_code(version):
 def not_authorized_code(version):
     """CONNACK code for an anonymous client where anonymous access is off."""
     return 0x87 if version == 5 else 5
+
+
+RELOAD_DONE = {"petrel": r"reload: (users and ACL reloaded|.*keeping the current users)",
+               "mosquitto": r"Reloading config\."}
+
+
+def reload(b, timeout=10):
+    """SIGHUP to the broker, then waits (bounded) until its log shows the
+    reload was handled (Petrel: done or refused; mosquitto: started).
+    Returns the new log text since the broker started."""
+    rx = re.compile(RELOAD_DONE[b.kind])
+    before = len(rx.findall(b.log_text()))
+    b.reload()
+    testing.wait_until(lambda: len(rx.findall(b.log_text())) > before, timeout,
+                       what="the broker's log to show the SIGHUP reload")
+    return b.log_text()
