@@ -1,23 +1,29 @@
 """Petrel started the ways the README tells people to: `petrel create DIR`
-then `petrel run DIR`, and `petrel` with no config at all.
+then `petrel run DIR`, and `petrel` with no config at all; and brokers
+whose log does not say where they listen.
 
     inst = instance.create("mybroker")            # petrel create; inst.password
     with instance.InstanceBroker(inst) as b:      # petrel run DIR, ephemeral port
         ...b.port, b.log_text()...
     with instance.NoConfigBroker() as b:          # petrel: 127.0.0.1:1883 and :61613
         ...
+    with instance.FixedPortBroker(conf=["log_type error"]) as b:  # ready = accepts TCP
+        ...
+    rc = instance.stop_with(b, signal.SIGINT)     # exit status after a signal
 
-Both brokers are lib.broker.Broker objects (same stop checks, log, signals);
-only the command line and where the config and log are differ. They are
-Petrel-only: against mosquitto the case skips.
+All are lib.broker.Broker objects (same stop checks, log, signals); only
+the command line, the port and where the config and log are differ. The
+first two are Petrel-only: against mosquitto the case skips.
 """
 
 import os
 import re
 import socket
+import subprocess
+import time
 
 from . import env, procs, testing
-from .broker import Broker
+from .broker import SANITIZER_RE, Broker, BrokerError, free_port
 
 PASSWORD_RE = re.compile(r"^\s*password:\s*(\S+)\s*$", re.M)
 USER_RE = re.compile(r"^\s*user name:\s*(\S+)\s*$", re.M)
@@ -76,23 +82,26 @@ def create(name="inst"):
 class InstanceBroker(Broker):
     """`petrel run DIR` for an Instance. Before the first start its
     etc/petrel.conf's listener lines are replaced by one `listener 0
-    127.0.0.1` (an ephemeral port; the test never takes 1883), plus `threads
-    N` under --threads, and `extra` lines are appended; everything else is
-    the file `petrel create` wrote, so the log goes to DIR/log/petrel.log."""
+    127.0.0.1` (an ephemeral port; the test never takes 1883), unless
+    own_ports (the file's 1883 and 61613 stay: check port_free first); then
+    `threads N` under --threads and the `extra` lines are appended.
+    Everything else is the file `petrel create` wrote, so the log goes to
+    DIR/log/petrel.log."""
 
-    def __init__(self, inst, extra=()):
+    def __init__(self, inst, extra=(), own_ports=False):
         testing.petrel_only("petrel run DIR")
-        super().__init__()
-        self.inst, self.extra = inst, list(extra)
+        listeners = [(p, "127.0.0.1") for p in NoConfigBroker.PORTS] if own_ports else None
+        super().__init__(listeners=listeners)
+        self.inst, self.extra, self.own_ports = inst, list(extra), own_ports
         self.conf_path = inst.conf_path
         self.log_path = inst.path("log", "petrel.log")
 
     def _write_config(self):
         with open(self.conf_path) as f:
             lines = f.read().splitlines()
-        out, placed = [], False
+        out, placed = [], self.own_ports
         for line in lines:
-            if line.split(None, 1)[:1] == ["listener"]:
+            if line.split(None, 1)[:1] == ["listener"] and not self.own_ports:
                 if not placed:
                     out.append("listener 0 127.0.0.1")
                     placed = True
@@ -140,3 +149,54 @@ class NoConfigBroker(Broker):
 
     def _command(self):
         return [petrel_exe()]
+
+
+class FixedPortBroker(Broker):
+    """A broker (either kind) on one port picked here, counted ready when it
+    accepts a TCP connection: for configs whose log never says `listening
+    on` (log_type, log_dest file/none)."""
+
+    def __init__(self, conf=(), files=None):
+        super().__init__(conf=conf, files=files, listeners=[(free_port(), "127.0.0.1")])
+
+    def _wait_ready(self):
+        port = self.listeners[0][0]
+        deadline = time.monotonic() + env.scaled(10)
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                self.ports = [port]
+                return
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                rc = self.proc.returncode
+                procs.forget(self.proc)
+                self.proc = None
+                raise BrokerError("broker exited with status %s while starting\n%s"
+                                  % (rc, self._tail()))
+            time.sleep(0.02)
+        self.kill()
+        raise BrokerError("broker did not accept connections on port %d within %.0fs"
+                          % (port, env.scaled(10)))
+
+
+def stop_with(b, sig, timeout=10):
+    """Sends sig to the broker, waits (bounded) for it to exit, and returns
+    its exit status; the broker then counts as stopped (the `with` block's
+    own stop does nothing). Fails if it is still running after timeout, or
+    (sanitized build) if its log holds a sanitizer report."""
+    proc = b.proc
+    proc.send_signal(sig)
+    try:
+        rc = proc.wait(timeout=env.scaled(timeout))
+    except subprocess.TimeoutExpired:
+        b.kill()
+        raise AssertionError("broker still running %.0fs after signal %d"
+                             % (env.scaled(timeout), sig))
+    procs.forget(proc)
+    b.proc = None
+    m = env.SANITIZED and SANITIZER_RE.search(b.log_text())
+    if m:
+        raise AssertionError("sanitizer report in broker log: %r" % m.group(0))
+    return rc
