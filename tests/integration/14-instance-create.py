@@ -9,8 +9,8 @@ DIR/log/petrel.log). Petrel-only."""
 import os
 import stat
 
-from lib import client, env, testing, tools
-from lib.instance import InstanceBroker, NoConfigBroker, create, port_free, run_petrel
+from lib import client, env, tools
+from lib.instance import DEFAULT_PORTS, DefaultPortsLock, InstanceBroker, create, run_petrel
 from lib.testing import case, main
 
 FILES = {  # path: (kind, mode)
@@ -127,12 +127,9 @@ def run_needs_an_instance():
 @case
 def run_instance_on_its_own_ports():
     # The generated config as it is: 127.0.0.1 ports 1883 and 61613.
-    taken = [p for p in NoConfigBroker.PORTS if not port_free(p)]
-    if taken:
-        testing.skip("port %s in use on this machine" % taken)
     inst = create("default-ports")
-    with InstanceBroker(inst, own_ports=True) as b:
-        assert b.ports == list(NoConfigBroker.PORTS), b.ports
+    with DefaultPortsLock(), InstanceBroker(inst, default_ports=True) as b:
+        assert b.ports == list(DEFAULT_PORTS), b.ports
         for port in b.ports:
             c = client.connect(("127.0.0.1", port), "p%d" % port, username="admin",
                                password=inst.password.encode())

@@ -14,7 +14,7 @@ import subprocess
 
 from lib import client, env, procs, testing
 from lib.broker import free_port
-from lib.instance import FixedPortBroker, petrel_exe, run_petrel, stop_with
+from lib.instance import FixedPortBroker, petrel_exe, run_petrel
 from lib.testing import case, main
 
 LEVEL_RE = re.compile(r"^\S+Z (error|warning|notice|info|debug): ", re.M)

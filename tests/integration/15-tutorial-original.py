@@ -15,7 +15,7 @@ import os
 import re
 
 from lib import client, env, pahoclient, scripts, testing
-from lib.instance import NoConfigBroker
+from lib.instance import DefaultPortsLock, NoConfigBroker
 from lib.testing import case, main
 
 READINGS = 6
@@ -65,7 +65,7 @@ def tutorial_round(client_id=None, pythonpath=None):
     printed once, in order, as the original prints it."""
     pahoclient.require()
     extra = ["--client-id", client_id] if client_id else []
-    with NoConfigBroker() as b:
+    with DefaultPortsLock(), NoConfigBroker() as b:
         args = extra + [scripts.tutorial("subscriber.py")]
         with scripts.Script(scripts.tutorial("runner.py"), args, pythonpath=pythonpath,
                             name="original subscriber") as sub:

@@ -5,8 +5,8 @@ whose log does not say where they listen.
     inst = instance.create("mybroker")            # petrel create; inst.password
     with instance.InstanceBroker(inst) as b:      # petrel run DIR, ephemeral port
         ...b.port, b.log_text()...
-    with instance.NoConfigBroker() as b:          # petrel: 127.0.0.1:1883 and :61613
-        ...
+    with instance.DefaultPortsLock(), instance.NoConfigBroker() as b:
+        ...                                       # petrel: 127.0.0.1:1883 and :61613
     with instance.FixedPortBroker(conf=["log_type error"]) as b:  # ready = accepts TCP
         ...
     rc = instance.stop_with(b, signal.SIGINT)     # exit status after a signal
@@ -16,10 +16,12 @@ the command line, the port and where the config and log are differ. The
 first two are Petrel-only: against mosquitto the case skips.
 """
 
+import fcntl
 import os
 import re
 import socket
 import subprocess
+import tempfile
 import time
 
 from . import env, procs, testing
@@ -82,26 +84,29 @@ def create(name="inst"):
 class InstanceBroker(Broker):
     """`petrel run DIR` for an Instance. Before the first start its
     etc/petrel.conf's listener lines are replaced by one `listener 0
-    127.0.0.1` (an ephemeral port; the test never takes 1883), unless
-    own_ports (the file's 1883 and 61613 stay: check port_free first); then
+    127.0.0.1` (an ephemeral port; the test never takes 1883); then
     `threads N` under --threads and the `extra` lines are appended.
     Everything else is the file `petrel create` wrote, so the log goes to
-    DIR/log/petrel.log."""
+    DIR/log/petrel.log. default_ports=True keeps the file's listeners
+    (1883 and 61613): run it inside `with DefaultPortsLock()`."""
 
-    def __init__(self, inst, extra=(), own_ports=False):
+    def __init__(self, inst, extra=(), default_ports=False):
         testing.petrel_only("petrel run DIR")
-        listeners = [(p, "127.0.0.1") for p in NoConfigBroker.PORTS] if own_ports else None
-        super().__init__(listeners=listeners)
-        self.inst, self.extra, self.own_ports = inst, list(extra), own_ports
+        super().__init__(listeners=[(p, "127.0.0.1") for p in DEFAULT_PORTS]
+                         if default_ports else None)
+        self.inst, self.extra, self.default_ports = inst, list(extra), default_ports
         self.conf_path = inst.conf_path
         self.log_path = inst.path("log", "petrel.log")
+
+    def _keep_listeners(self):
+        return self.default_ports
 
     def _write_config(self):
         with open(self.conf_path) as f:
             lines = f.read().splitlines()
-        out, placed = [], self.own_ports
+        out, placed = [], self._keep_listeners()
         for line in lines:
-            if line.split(None, 1)[:1] == ["listener"] and not self.own_ports:
+            if line.split(None, 1)[:1] == ["listener"] and not self._keep_listeners():
                 if not placed:
                     out.append("listener 0 127.0.0.1")
                     placed = True
@@ -130,19 +135,59 @@ def port_free(port, host="127.0.0.1"):
     return True
 
 
+DEFAULT_PORTS = (1883, 61613)
+LOCK_PATH = os.path.join(tempfile.gettempdir(), "petrel-itest-default-ports.lock")
+
+
+class DefaultPortsLock:
+    """Held around a broker that binds 127.0.0.1:1883 and :61613:
+
+        with DefaultPortsLock(), NoConfigBroker() as b:
+
+    serializes such brokers across test files run in parallel (an flock on
+    a file in the temp dir), then skips the case when a program outside the
+    tests holds either port."""
+
+    def __init__(self, timeout=60):
+        self.timeout, self.f = timeout, None
+
+    def __enter__(self):
+        self.f = open(LOCK_PATH, "a")
+        deadline = time.monotonic() + env.scaled(self.timeout)
+        while True:
+            try:
+                fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self.release()
+                    testing.skip("ports 1883/61613: another test held them for %.0fs"
+                                 % env.scaled(self.timeout))
+                time.sleep(0.1)
+        taken = [p for p in DEFAULT_PORTS if not port_free(p)]
+        if taken:
+            self.release()
+            testing.skip("port %s on 127.0.0.1 is in use here; this case needs 1883 and "
+                         "61613" % " and ".join(map(str, taken)))
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
+
+    def release(self):
+        if self.f:
+            self.f.close()  # closing drops the flock
+            self.f = None
+
+
 class NoConfigBroker(Broker):
     """`petrel` with no argument: 127.0.0.1:1883 and 127.0.0.1:61613,
-    anonymous. The case skips when either port is taken on this machine."""
-
-    PORTS = (1883, 61613)
+    anonymous. Run it inside `with DefaultPortsLock()`."""
 
     def __init__(self):
         testing.petrel_only("petrel with no config file")
-        taken = [p for p in self.PORTS if not port_free(p)]
-        if taken:
-            testing.skip("port %s on 127.0.0.1 is in use here; petrel with no config needs "
-                         "1883 and 61613" % " and ".join(map(str, taken)))
-        super().__init__(listeners=[(p, "127.0.0.1") for p in self.PORTS])
+        super().__init__(listeners=[(p, "127.0.0.1") for p in DEFAULT_PORTS])
 
     def _write_config(self):
         pass
@@ -200,3 +245,4 @@ def stop_with(b, sig, timeout=10):
     if m:
         raise AssertionError("sanitizer report in broker log: %r" % m.group(0))
     return rc
+
