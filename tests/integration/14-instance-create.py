@@ -13,6 +13,7 @@ from lib import client, env, tools
 from lib.instance import DEFAULT_PORTS, DefaultPortsLock, InstanceBroker, create, run_petrel
 from lib.testing import case, main
 
+PETREL = "petrel create and petrel run"
 FILES = {  # path: (kind, mode)
     "etc": ("dir", None),
     "etc/petrel.conf": ("file", None),
@@ -24,7 +25,7 @@ FILES = {  # path: (kind, mode)
 }
 
 
-@case
+@case(petrel_only=PETREL)
 def create_writes_the_instance_and_prints_the_password():
     inst = create("mybroker")
     assert inst.user == "admin", inst.output
@@ -54,14 +55,14 @@ def create_writes_the_instance_and_prints_the_password():
     assert r.returncode == 0 and "configuration OK" in r.stdout, r
 
 
-@case
+@case(petrel_only=PETREL)
 def each_instance_gets_its_own_password():
     a, b = create("one"), create("two")
     assert a.password != b.password
     assert a.read("etc", "users.properties") != b.read("etc", "users.properties")
 
 
-@case
+@case(petrel_only=PETREL)
 def create_refuses_a_non_empty_directory():
     d = os.path.join(env.test_dir(), "occupied")
     os.makedirs(d)
@@ -79,7 +80,7 @@ def create_refuses_a_non_empty_directory():
     assert inst.read("etc", "users.properties") == before
 
 
-@case
+@case(petrel_only=PETREL)
 def create_fills_an_empty_directory():
     d = os.path.join(env.test_dir(), "empty")
     os.makedirs(d)
@@ -88,7 +89,7 @@ def create_fills_an_empty_directory():
     assert os.path.isfile(os.path.join(d, "etc", "petrel.conf"))
 
 
-@case
+@case(petrel_only=PETREL)
 def run_instance_with_the_printed_login():
     inst = create("running")
     with InstanceBroker(inst) as b:
@@ -115,7 +116,7 @@ def run_instance_with_the_printed_login():
     assert "stopped" in text.splitlines()[-1], text[-500:]
 
 
-@case
+@case(petrel_only=PETREL)
 def run_needs_an_instance():
     d = os.path.join(env.test_dir(), "not-an-instance")
     os.makedirs(d)
@@ -124,7 +125,7 @@ def run_needs_an_instance():
     assert "is not a Petrel instance" in r.stderr and "petrel create" in r.stderr, r.stderr
 
 
-@case
+@case(petrel_only=PETREL)
 def run_instance_on_its_own_ports():
     # The generated config as it is: 127.0.0.1 ports 1883 and 61613.
     inst = create("default-ports")
