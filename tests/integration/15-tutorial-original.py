@@ -23,10 +23,6 @@ PUBLISHED_RE = re.compile(r"^runner: published temperature (\S+) qos=2$")
 NOT_QOS2 = "mosquitto completes QoS 2 only after PUBREL, which the original sensor never sends"
 
 
-def runner_args(program, *extra):
-    return [scripts.tutorial(program)] + list(extra)
-
-
 def wait_subscribed(b, sub):
     """The original subscriber prints nothing when its SUBACK comes: publish
     probes on `temperature` until it prints one. Returns the lines it
