@@ -225,6 +225,50 @@ def anonymous_block_applies_to_clients_without_user_name():
 
 
 @case
+def pattern_with_wildcards_in_client_id_or_user_name_grants_nothing_more():
+    # A client id or user name holding + or # must not turn a pattern line
+    # into a wildcard over other clients' branches: client id "+" with
+    # `pattern readwrite clients/%c/#` gets no read of clients/dev2/...
+    with acl_broker() as b:
+        authfiles.mosquitto_passwd(b.path("passwd"), "+", "plus-pw")
+        authfiles.reload(b)
+        for v in (4, 5):
+            victim = login(b, "dev2", "alice", v)
+            thief = login(b, "+", None, v)
+            subscribe_denied(thief, "clients/+/#")
+            thief_u = client.connect(b, "by-name-%d" % v, version=v, username="+",
+                                     password=b"plus-pw")
+            subscribe_denied(thief_u, "users/+/#")
+            victim.publish("clients/dev2/secret", b"mine", qos=1)
+            alice = login(b, "alice-w%d" % v, "alice", v)
+            alice.publish("users/bob/secret", b"bob's", qos=1)
+            thief.expect_none(0.3)
+            thief_u.expect_none(0.1)
+            for c in (victim, thief, thief_u, alice):
+                c.disconnect()
+
+
+@case
+def leading_hash_in_the_acl_does_not_cover_sys():
+    # [MQTT-4.7.2-1]: a filter starting with a wildcard does not match
+    # topics starting with $; the same holds for ACL lines, so `topic # `
+    # alone does not give $SYS (the instance's acl.conf adds a $SYS line).
+    acl = ("user alice\ntopic readwrite #\n\n"
+           "user bob\ntopic readwrite #\ntopic read $SYS/#\n")
+    with acl_broker(acl=acl) as b:
+        for v in (4, 5):
+            alice = login(b, "sys-a%d" % v, "alice", v)
+            subscribe_denied(alice, "$SYS/broker/version")
+            alice.expect_none(0.3)
+            bob = login(b, "sys-b%d" % v, "bob", v)
+            bob.subscribe("$SYS/broker/version", qos=0)
+            p = bob.expect_publish("$SYS/broker/version", retain=True)
+            assert p.payload, p
+            alice.disconnect()
+            bob.disconnect()
+
+
+@case
 def paho_and_mosquitto_tools_follow_the_acl():
     pahoclient.require()
     with acl_broker() as b:
