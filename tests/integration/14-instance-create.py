@@ -9,7 +9,7 @@ DIR/log/petrel.log). Petrel-only."""
 import os
 import stat
 
-from lib import client, env, tools
+from lib import authfiles, client, env, tools
 from lib.instance import DEFAULT_PORTS, DefaultPortsLock, InstanceBroker, create, run_petrel
 from lib.testing import case, main
 
@@ -114,6 +114,35 @@ def run_instance_with_the_printed_login():
     # The log went to the instance's log/ (log_dest file ../log/petrel.log).
     text = inst.read("log", "petrel.log")
     assert "stopped" in text.splitlines()[-1], text[-500:]
+
+
+@case(petrel_only=PETREL)
+def tutorial_step5_add_a_user_then_sighup():
+    # `petrel run mybroker` from the folder above it, then petrel-passwd
+    # reading the password from standard input, then kill -HUP.
+    inst = create("step5")
+    with InstanceBroker(inst, relative=True) as b:
+        users = inst.path("etc", "users.properties")
+        r = authfiles.petrel_passwd_run([users, "alice"], input="alice-pw\n")
+        assert "alice=$7$" in inst.read("etc", "users.properties"), r
+        assert os.stat(users).st_mode & 0o777 == 0o600
+        authfiles.reload(b)
+        alice = client.connect(b, "alice", version=5, username="alice",
+                               password=b"alice-pw")
+        # Not in a group yet: acl.conf gives her nothing.
+        alice.publish("temperature", b"20", qos=1, expect_rc=0x87)
+        groups = inst.read("etc", "groups.properties").replace("admins=admin",
+                                                                "admins=admin|alice")
+        with open(inst.path("etc", "groups.properties"), "w") as f:
+            f.write(groups)
+        authfiles.reload(b)
+        admin = client.connect(b, "admin", version=5, username="admin",
+                               password=inst.password.encode())
+        admin.subscribe("temperature", qos=2)
+        alice.publish("temperature", b"21", qos=2)
+        admin.expect_publish("temperature", b"21", qos=2)
+        alice.disconnect()
+        admin.disconnect()
 
 
 @case(petrel_only=PETREL)

@@ -26,8 +26,8 @@ def conf_lines():
     return []
 
 
-def _run(args):
-    r = procs.run(args, env.scaled(20))
+def _run(args, input=None):
+    r = procs.run(args, env.scaled(20), input=input)
     if r.returncode != 0:
         raise AssertionError("%s: status %d\n%s%s" % (" ".join(args), r.returncode,
                                                       r.stdout, r.stderr))
@@ -50,11 +50,11 @@ def mosquitto_passwd_delete(path, user):
     return _run([MOSQUITTO_PASSWD, "-D", path, user])
 
 
-def petrel_passwd_run(args, check=True):
+def petrel_passwd_run(args, check=True, input=None):
     """build/bin/petrel-passwd with args (CompletedProcess; status 0 checked
-    unless check=False)."""
+    unless check=False); input is written to its standard input."""
     args = [os.path.join(env.BIN, "petrel-passwd")] + list(args)
-    return _run(args) if check else procs.run(args, env.scaled(20))
+    return _run(args, input) if check else procs.run(args, env.scaled(20), input=input)
 
 
 def petrel_passwd(path, user, password, create=False, extra=()):

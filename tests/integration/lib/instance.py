@@ -90,11 +90,12 @@ class InstanceBroker(Broker):
     DIR/log/petrel.log. default_ports=True keeps the file's listeners
     (1883 and 61613): run it inside `with DefaultPortsLock()`."""
 
-    def __init__(self, inst, extra=(), default_ports=False):
+    def __init__(self, inst, extra=(), default_ports=False, relative=False):
         testing.petrel_only("petrel run DIR")
         super().__init__(listeners=[(p, "127.0.0.1") for p in DEFAULT_PORTS]
                          if default_ports else None)
         self.inst, self.extra, self.default_ports = inst, list(extra), default_ports
+        self.relative = relative  # DIR given relative to the working directory
         self.conf_path = inst.conf_path
         self.log_path = inst.path("log", "petrel.log")
 
@@ -119,7 +120,8 @@ class InstanceBroker(Broker):
             f.write("\n".join(out) + "\n")
 
     def _command(self):
-        return [petrel_exe(), "run", self.inst.dir]
+        d = os.path.relpath(self.inst.dir, self.dir) if self.relative else self.inst.dir
+        return [petrel_exe(), "run", d]
 
 
 def port_free(port, host="127.0.0.1"):
