@@ -80,13 +80,16 @@ static inline void th_rmdir(char *dir)
     free(dir);
 }
 
-/* Path of a committed fixture (PETREL_SOURCE_DIR is set by CTest). */
+/* Path of a committed fixture (PETREL_SOURCE_DIR is set by CTest), in a
+ * static buffer (one of four, rotating). */
 static inline const char *th_fixture(const char *name)
 {
-    static char path[PATH_MAX];
+    static char bufs[4][PATH_MAX];
+    static int next;
+    char *b = bufs[next++ & 3];
     const char *src = getenv("PETREL_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/tests/unit/auth/fixtures/%s", src ? src : ".", name);
-    return path;
+    snprintf(b, PATH_MAX, "%s/tests/unit/auth/fixtures/%s", src ? src : ".", name);
+    return b;
 }
 
 /* Finds an executable on PATH (or an absolute path); static buffer or NULL. */
