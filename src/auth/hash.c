@@ -153,8 +153,8 @@ static bool argon2_valid(const char *stored, const char **why)
     }
     if (strncmp(p, "m=", 2) != 0 || (p += 2, !parse_uint(&p, ',', ARGON2_MAX_M_KIB, &m)) ||
         strncmp(p, "t=", 2) != 0 || (p += 2, !parse_uint(&p, ',', ARGON2_MAX_T, &t)) ||
-        strncmp(p, "p=", 2) != 0 || (p += 2, !parse_uint(&p, '$', ARGON2_MAX_P, &par)) ||
-        t == 0 || par == 0 || m < 8 * par) {
+        strncmp(p, "p=", 2) != 0 || (p += 2, !parse_uint(&p, '$', ARGON2_MAX_P, &par)) || t == 0 ||
+        par == 0 || m < 8 * par) {
         *why = "argon2id parameters must be m=KiB,t=N,p=N with m <= 1048576, t <= 1000, p <= 64";
         return false;
     }
@@ -255,8 +255,8 @@ bool auth_verify_password(const char *stored, struct slice password)
     /* Plain text: compare digests so the time does not depend on where the
      * first differing byte is, nor on the stored length. */
     uint8_t a[SHA512_LEN], b[SHA512_LEN];
-    bool ok = sha512_two(password, NULL, 0, a) &&
-              sha512_two(slice_cstr(stored), NULL, 0, b) && CRYPTO_memcmp(a, b, SHA512_LEN) == 0;
+    bool ok = sha512_two(password, NULL, 0, a) && sha512_two(slice_cstr(stored), NULL, 0, b) &&
+              CRYPTO_memcmp(a, b, SHA512_LEN) == 0;
     OPENSSL_cleanse(a, sizeof a);
     return ok;
 }

@@ -71,8 +71,8 @@ static const struct {
 
 /* Topics to check the claim "entry covers filter" against matching. */
 static const char *const sample_topics[] = {
-    "a", "a/b", "a/b/c", "a/b/c/d", "a/x/c", "a//b", "/", "/a", "//", "b", "ab/c",
-    "$SYS", "$SYS/x", "$SYS/broker/load", "x/$y", "a/b/x", "a/c",
+    "a",    "a/b",  "a/b/c",  "a/b/c/d",          "a/x/c", "a//b",  "/",   "/a", "//", "b",
+    "ab/c", "$SYS", "$SYS/x", "$SYS/broker/load", "x/$y",  "a/b/x", "a/c",
 };
 
 static void test_covers(void **state)
@@ -82,16 +82,16 @@ static void test_covers(void **state)
         struct slice e = slice_cstr(cover_cases[i].entry), f = slice_cstr(cover_cases[i].filter);
         assert_true(mqtt_topic_filter_valid(e) && mqtt_topic_filter_valid(f));
         if (auth_filter_covers(e, f) != cover_cases[i].covers)
-            fail_msg("covers(%s, %s) should be %d", cover_cases[i].entry,
-                     cover_cases[i].filter, cover_cases[i].covers);
+            fail_msg("covers(%s, %s) should be %d", cover_cases[i].entry, cover_cases[i].filter,
+                     cover_cases[i].covers);
         if (!cover_cases[i].covers)
             continue;
         /* A claimed cover holds on every sample topic. */
         for (size_t t = 0; t < sizeof sample_topics / sizeof sample_topics[0]; t++) {
             struct slice topic = slice_cstr(sample_topics[t]);
             if (mqtt_topic_matches(f, topic) && !mqtt_topic_matches(e, topic))
-                fail_msg("%s covers %s but misses %s", cover_cases[i].entry,
-                         cover_cases[i].filter, sample_topics[t]);
+                fail_msg("%s covers %s but misses %s", cover_cases[i].entry, cover_cases[i].filter,
+                         sample_topics[t]);
         }
     }
 }
@@ -100,35 +100,34 @@ static void test_covers(void **state)
 
 static const char groups_text[] = "admins=carol\nops=dave|alice\nempty=\n";
 
-static const char acl_text[] =
-    "# anonymous clients\n"
-    "topic read public/#\n"
-    "topic deny public/secret\n"
-    "\n"
-    "user alice\n"
-    "topic readwrite alice/#\n"
-    "topic write shared/in\n"
-    "topic read $SYS/broker/#\n"
-    "\n"
-    "user bob\n"
-    "topic bob/#\n"
-    "topic deny bob/private/#\n"
-    "\n"
-    "group ops\n"
-    "topic read ops/#\n"
-    "topic deny ops/hidden\n"
-    "\n"
-    "group admins\n"
-    "topic readwrite #\n"
-    "\n"
-    "pattern read devices/%c/cmd\n"
-    "pattern write devices/%c/status\n"
-    "pattern readwrite users/%u/#\n"
-    "pattern deny %u/forbidden\n"
-    "user alice\n"
-    "topic read more/alice\n"
-    "group empty\n"
-    "topic read empty/#\n";
+static const char acl_text[] = "# anonymous clients\n"
+                               "topic read public/#\n"
+                               "topic deny public/secret\n"
+                               "\n"
+                               "user alice\n"
+                               "topic readwrite alice/#\n"
+                               "topic write shared/in\n"
+                               "topic read $SYS/broker/#\n"
+                               "\n"
+                               "user bob\n"
+                               "topic bob/#\n"
+                               "topic deny bob/private/#\n"
+                               "\n"
+                               "group ops\n"
+                               "topic read ops/#\n"
+                               "topic deny ops/hidden\n"
+                               "\n"
+                               "group admins\n"
+                               "topic readwrite #\n"
+                               "\n"
+                               "pattern read devices/%c/cmd\n"
+                               "pattern write devices/%c/status\n"
+                               "pattern readwrite users/%u/#\n"
+                               "pattern deny %u/forbidden\n"
+                               "user alice\n"
+                               "topic read more/alice\n"
+                               "group empty\n"
+                               "topic read empty/#\n";
 
 struct fixture {
     struct auth_groups groups;
@@ -139,10 +138,10 @@ static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     char err[256];
-    if (auth_groups_parse(&f->groups, "groups", (const uint8_t *)groups_text,
-                          strlen(groups_text), err, sizeof err) < 0 ||
-        auth_acl_parse(&f->acl, &f->groups, "acl", (const uint8_t *)acl_text, strlen(acl_text),
-                       err, sizeof err) < 0) {
+    if (auth_groups_parse(&f->groups, "groups", (const uint8_t *)groups_text, strlen(groups_text),
+                          err, sizeof err) < 0 ||
+        auth_acl_parse(&f->acl, &f->groups, "acl", (const uint8_t *)acl_text, strlen(acl_text), err,
+                       sizeof err) < 0) {
         fprintf(stderr, "setup: %s\n", err);
         return -1;
     }
@@ -178,11 +177,11 @@ static void test_anonymous(void **state)
     assert_false(allow(state, "c", NULL, "public/a", W));
     assert_false(allow(state, "c", NULL, "public/secret", R)); /* deny wins */
     assert_true(allow(state, "c", NULL, "public/secret/x", R));
-    assert_true(allow(state, "c", NULL, "public/#", S));      /* deny only overlaps */
+    assert_true(allow(state, "c", NULL, "public/#", S));       /* deny only overlaps */
     assert_false(allow(state, "c", NULL, "public/secret", S)); /* deny covers */
     assert_false(allow(state, "c", NULL, "#", S));
     assert_false(allow(state, "c", NULL, "alice/x", R));
-    assert_false(allow(state, "c", NULL, "users//x", R)); /* %u needs a user name */
+    assert_false(allow(state, "c", NULL, "users//x", R));           /* %u needs a user name */
     assert_true(allow(state, "dev1", NULL, "devices/dev1/cmd", R)); /* patterns apply */
 }
 
@@ -278,8 +277,7 @@ static void test_leading_dollar(void **state)
     struct auth_acl acl = {0};
     char err[256];
     assert_int_equal(
-        auth_acl_parse(&acl, NULL, "acl", (const uint8_t *)text, strlen(text), err, sizeof err),
-        0);
+        auth_acl_parse(&acl, NULL, "acl", (const uint8_t *)text, strlen(text), err, sizeof err), 0);
     struct slice u = SLICE_LIT("u");
     assert_true(auth_acl_check(&acl, SLICE_LIT("dev"), &u, SLICE_LIT("dev/a"), R));
     /* Client id "$SYS" must not turn %c/# into $SYS/#. */
@@ -311,8 +309,7 @@ static void test_deny_order(void **state)
     struct auth_acl acl = {0};
     char err[256];
     assert_int_equal(
-        auth_acl_parse(&acl, NULL, "acl", (const uint8_t *)text, strlen(text), err, sizeof err),
-        0);
+        auth_acl_parse(&acl, NULL, "acl", (const uint8_t *)text, strlen(text), err, sizeof err), 0);
     struct slice u = SLICE_LIT("u"), v = SLICE_LIT("v");
     struct slice c = SLICE_LIT("c");
     assert_false(auth_acl_check(&acl, c, &u, SLICE_LIT("a/b"), W));
@@ -328,7 +325,7 @@ static void test_parse_forms(void **state)
 {
     (void)state;
     const char text[] = "  # indented comment\r\n"
-                        "topic a/b\r\n"          /* one word: readwrite */
+                        "topic a/b\r\n"           /* one word: readwrite */
                         "topic read with space\n" /* the rest of the line is the filter */
                         "topic\twrite\ttabbed/x  \n"
                         "user  spaced name  \n"
@@ -336,8 +333,7 @@ static void test_parse_forms(void **state)
     struct auth_acl acl = {0};
     char err[256];
     assert_int_equal(
-        auth_acl_parse(&acl, NULL, "acl", (const uint8_t *)text, strlen(text), err, sizeof err),
-        0);
+        auth_acl_parse(&acl, NULL, "acl", (const uint8_t *)text, strlen(text), err, sizeof err), 0);
     struct slice c = SLICE_LIT("c"), sp = SLICE_LIT("spaced name");
     assert_true(auth_acl_check(&acl, c, NULL, SLICE_LIT("a/b"), R));
     assert_true(auth_acl_check(&acl, c, NULL, SLICE_LIT("a/b"), W));
@@ -383,7 +379,8 @@ static void test_parse_errors(void **state)
     expect_acl_error("group  \n", true, "acl.conf:1: missing name after 'group'");
     expect_acl_error("topic a\ngroup ops\n", false,
                      "acl.conf:2: group 'ops' but no groups_file is configured");
-    expect_acl_error("group nope\n", true, "acl.conf:1: group 'nope' is not defined in groups_file");
+    expect_acl_error("group nope\n", true,
+                     "acl.conf:1: group 'nope' is not defined in groups_file");
     expect_acl_error("toppic a\n", false,
                      "acl.conf:1: unknown directive 'toppic' (expected user, group, topic or "
                      "pattern)");

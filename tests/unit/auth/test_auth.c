@@ -171,8 +171,8 @@ static void test_acl_loaded(void **state)
                                    "group admins\ntopic readwrite #\n"
                                    "group empty\ntopic read e/#\n"),
                      0);
-    struct auth *a = load(true, NULL, th_fixture("users.properties"),
-                          th_fixture("groups.properties"), acl);
+    struct auth *a =
+        load(true, NULL, th_fixture("users.properties"), th_fixture("groups.properties"), acl);
     assert_non_null(a);
     assert_true(auth_has_acl(a));
     struct slice admin = SLICE_LIT("admin"), bob = SLICE_LIT("bob");

@@ -17,8 +17,9 @@
 /* Values copied from tests/unit/auth/fixtures (see its README). */
 static const char alice_7[] = "$7$101$w5fvsB6jcXtfC408$Ky5H96Si84njWMdPBek3hqvckGLRk5PBOvuXsqaJc5G"
                               "RinuBjgqQxma9sESzFd68ZhDTCgkCNt0tkZnW92TRUg==";
-static const char carol_6[] = "$6$w0TnVVuMlzWg5pTO$SQFz9UIChgBr1FjqVZ5o7bwrUYijLXrXDbrY0RSIGU/VKm9Mx"
-                              "K67yuron/f4/A+/4dR+eKp31TXJiwWDH4YgIg==";
+static const char carol_6[] =
+    "$6$w0TnVVuMlzWg5pTO$SQFz9UIChgBr1FjqVZ5o7bwrUYijLXrXDbrY0RSIGU/VKm9Mx"
+    "K67yuron/f4/A+/4dR+eKp31TXJiwWDH4YgIg==";
 static const char argon_1[] =
     "$argon2id$v=19$m=1024,t=2,p=1$c29tZXNhbHQ4$f5mVnsWM8T1p28J9rgNTUO4C7B50K+wgGUGyK1XbI0s";
 static const char argon_2[] =
@@ -88,8 +89,8 @@ static void test_argon2id(void **state)
 }
 
 /* Runs the real mosquitto_passwd to write FILE with one user. */
-static int mosquitto_passwd(const char *tool, const char *file, const char *opt1,
-                            const char *opt2, const char *user, const char *pw)
+static int mosquitto_passwd(const char *tool, const char *file, const char *opt1, const char *opt2,
+                            const char *user, const char *pw)
 {
     char *argv[10];
     int n = 0;
@@ -250,8 +251,8 @@ static void test_base64(void **state)
     assert_int_equal(auth_b64_decode("Zm9v", 4, out, sizeof out), 3);
     assert_memory_equal(out, "foo", 3);
     assert_int_equal(auth_b64_decode("Zm9vYg", 6, out, sizeof out), 4);
-    assert_int_equal(auth_b64_decode("Zh==", 4, out, sizeof out), -1);  /* stray bits */
-    assert_int_equal(auth_b64_decode("Zg=", 3, out, sizeof out), -1);   /* half padding */
+    assert_int_equal(auth_b64_decode("Zh==", 4, out, sizeof out), -1); /* stray bits */
+    assert_int_equal(auth_b64_decode("Zg=", 3, out, sizeof out), -1);  /* half padding */
     assert_int_equal(auth_b64_decode("Z", 1, out, sizeof out), -1);
     assert_int_equal(auth_b64_decode("Zm9v\n", 5, out, sizeof out), -1);
     assert_int_equal(auth_b64_decode("Zm-v", 4, out, sizeof out), -1);
@@ -266,14 +267,10 @@ static void test_base64(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fixture_values),
-        cmocka_unit_test(test_fixture_file),
-        cmocka_unit_test(test_argon2id),
-        cmocka_unit_test(test_real_mosquitto_passwd),
-        cmocka_unit_test(test_own_hash),
-        cmocka_unit_test(test_plain),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_fixture_values), cmocka_unit_test(test_fixture_file),
+        cmocka_unit_test(test_argon2id),       cmocka_unit_test(test_real_mosquitto_passwd),
+        cmocka_unit_test(test_own_hash),       cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_malformed),      cmocka_unit_test(test_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

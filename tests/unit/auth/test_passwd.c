@@ -64,11 +64,11 @@ static char *stored_of(const char *file, enum auth_file_format fmt, const char *
     return s;
 }
 
-static bool verifies(const char *file, enum auth_file_format fmt, const char *user,
-                     const char *pw)
+static bool verifies(const char *file, enum auth_file_format fmt, const char *user, const char *pw)
 {
     char *s = stored_of(file, fmt, user);
-    bool ok = s && auth_hash_kind_of(s) != AUTH_HASH_PLAIN && auth_verify_password(s, slice_cstr(pw));
+    bool ok =
+        s && auth_hash_kind_of(s) != AUTH_HASH_PLAIN && auth_verify_password(s, slice_cstr(pw));
     free(s);
     return ok;
 }

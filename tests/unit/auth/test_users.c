@@ -28,13 +28,11 @@ static int parse(struct auth_users *u, enum auth_file_format fmt, const char *na
 
 static int parse_str(struct auth_users *u, enum auth_file_format fmt, const char *text)
 {
-    return parse(u, fmt, fmt == AUTH_FMT_MOSQUITTO ? "pw" : "users.properties", text,
-                 strlen(text));
+    return parse(u, fmt, fmt == AUTH_FMT_MOSQUITTO ? "pw" : "users.properties", text, strlen(text));
 }
 
 /* Parses text (a one-user file) expecting failure with message want. */
-static void expect_error(enum auth_file_format fmt, const char *text, size_t len,
-                         const char *want)
+static void expect_error(enum auth_file_format fmt, const char *text, size_t len, const char *want)
 {
     struct auth_users u;
     const char *name = fmt == AUTH_FMT_MOSQUITTO ? "pw" : "users.properties";
@@ -55,8 +53,8 @@ static void test_passwd_file(void **state)
 {
     (void)state;
     char text[1024];
-    snprintf(text, sizeof text, "# comment\n\n  \nalice:%s\r\n  # indented comment\nbob:%s",
-             H7, H7);
+    snprintf(text, sizeof text, "# comment\n\n  \nalice:%s\r\n  # indented comment\nbob:%s", H7,
+             H7);
     struct auth_users u;
     assert_int_equal(parse_str(&u, AUTH_FMT_MOSQUITTO, text), 0);
     assert_int_equal(u.n, 2);
@@ -249,8 +247,7 @@ static void test_text_lines(void **state)
     /* Unreadable files: "file: why". */
     char *data;
     size_t len;
-    assert_int_equal(auth_file_read("/nonexistent/petrel/users", &data, &len, err, sizeof err),
-                     -1);
+    assert_int_equal(auth_file_read("/nonexistent/petrel/users", &data, &len, err, sizeof err), -1);
     assert_string_equal(err, "/nonexistent/petrel/users: No such file or directory");
     assert_int_equal(auth_file_read("/", &data, &len, err, sizeof err), -1);
     assert_string_equal(err, "/: is a directory");
@@ -259,9 +256,9 @@ static void test_text_lines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_passwd_file),       cmocka_unit_test(test_passwd_errors),
+        cmocka_unit_test(test_passwd_file),        cmocka_unit_test(test_passwd_errors),
         cmocka_unit_test(test_properties_fixture), cmocka_unit_test(test_properties_forms),
-        cmocka_unit_test(test_properties_errors), cmocka_unit_test(test_groups),
+        cmocka_unit_test(test_properties_errors),  cmocka_unit_test(test_groups),
         cmocka_unit_test(test_text_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
