@@ -74,8 +74,8 @@ static inline bool rt_subscribe(struct mqtt_subscribe *dst, const struct mqtt_su
     return rt_props(&dst->props, &src->props, s);
 }
 
-static inline bool rt_unsubscribe(struct mqtt_unsubscribe *dst,
-                                  const struct mqtt_unsubscribe *src, struct rt_scratch *s)
+static inline bool rt_unsubscribe(struct mqtt_unsubscribe *dst, const struct mqtt_unsubscribe *src,
+                                  struct rt_scratch *s)
 {
     struct slice *filters = rt_alloc(s, src->count * sizeof *filters);
     size_t pos = 0;
@@ -216,11 +216,10 @@ static inline bool rt_props_equal(const struct mqtt_props *a, const struct mqtt_
            RT_SAME_S(authentication_method) && RT_SAME_S(authentication_data) &&
            RT_SAME(request_problem_information) && RT_SAME(will_delay_interval) &&
            RT_SAME(request_response_information) && RT_SAME_S(response_information) &&
-           RT_SAME_S(server_reference) && RT_SAME_S(reason_string) &&
-           RT_SAME(receive_maximum) && RT_SAME(topic_alias_maximum) && RT_SAME(topic_alias) &&
-           RT_SAME(maximum_qos) && RT_SAME(retain_available) && RT_SAME(maximum_packet_size) &&
-           RT_SAME(wildcard_subscription_available) &&
-           RT_SAME(subscription_identifier_available) &&
+           RT_SAME_S(server_reference) && RT_SAME_S(reason_string) && RT_SAME(receive_maximum) &&
+           RT_SAME(topic_alias_maximum) && RT_SAME(topic_alias) && RT_SAME(maximum_qos) &&
+           RT_SAME(retain_available) && RT_SAME(maximum_packet_size) &&
+           RT_SAME(wildcard_subscription_available) && RT_SAME(subscription_identifier_available) &&
            RT_SAME(shared_subscription_available) && RT_SAME(user_property_count) &&
            rt_user_props_equal(a, b);
 #undef RT_SAME

@@ -81,8 +81,7 @@ static void ack_v5_forms(void **state)
     assert_int_equal(decode(&p, BYTES(0x40, 4, 0, 1, 0, 0), &V5_C), 0);
     assert_int_equal(mqtt_ack_encode(buf, sizeof buf, &p.u.ack, MQTT_V5), 4);
     /* With properties. */
-    const uint8_t props[] = {0x62, 0x0E, 0, 5, 0x92, 0x0A, 0x1F, 0, 1, 'x',
-                             0x26, 0, 1, 'k', 0, 0};
+    const uint8_t props[] = {0x62, 0x0E, 0, 5, 0x92, 0x0A, 0x1F, 0, 1, 'x', 0x26, 0, 1, 'k', 0, 0};
     assert_int_equal(decode(&p, props, sizeof props, &V5_S), 0);
     assert_int_equal(p.u.ack.type, MQTT_PUBREL);
     assert_int_equal(p.u.ack.reason, MQTT_RC_PACKET_IDENTIFIER_NOT_FOUND);

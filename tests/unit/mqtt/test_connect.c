@@ -8,12 +8,12 @@ static const struct mqtt_ctx PRE = {0, MQTT_FROM_CLIENT};
 
 #define V311_MIN 0x10, 0x0C, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 0
 #define V311_FULL                                                                                  \
-    0x10, 0x1F, 0, 4, 'M', 'Q', 'T', 'T', 4, 0xEE, 0, 60, 0, 3, 'c', 'i', 'd', 0, 3, 'a', '/',    \
+    0x10, 0x1F, 0, 4, 'M', 'Q', 'T', 'T', 4, 0xEE, 0, 60, 0, 3, 'c', 'i', 'd', 0, 3, 'a', '/',     \
         'b', 0, 2, 'h', 'i', 0, 1, 'u', 0, 2, 'p', 0
 #define V31_MIN 0x10, 0x11, 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 3, 0x02, 0, 60, 0, 3, 'c', 'i', 'd'
 #define V5_MIN 0x10, 0x0E, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 60, 0, 0, 1, 'c'
 #define V5_WILL                                                                                    \
-    0x10, 0x19, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x06, 0, 60, 0, 0, 1, 'c', 5, 0x18, 0, 0, 0, 10, 0,  \
+    0x10, 0x19, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x06, 0, 60, 0, 0, 1, 'c', 5, 0x18, 0, 0, 0, 10, 0,   \
         1, 't', 0, 0
 
 static void connect_v311_minimal(void **state)
@@ -86,17 +86,17 @@ static void connect_v5(void **state)
 static void password_without_user_name_mqtt_3_1_2_22(void **state)
 {
     (void)state;
-    expect_rc(BYTES(0x10, 0x12, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x42, 0, 60, 0, 0, 1, 'c', 0, 2, 'p',
-                    'w'),
-              &PRE, 0);
-    check_canonical(BYTES(0x10, 0x12, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x42, 0, 60, 0, 0, 1, 'c', 0,
-                          2, 'p', 'w'),
-                    &V5_C);
-    expect_rc(BYTES(0x10, 0x11, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x42, 0, 60, 0, 1, 'c', 0, 2, 'p',
-                    'w'),
-              &PRE, -MQTT_RC_MALFORMED_PACKET);
-    expect_rc(BYTES(0x10, 0x13, 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 3, 0x42, 0, 60, 0, 1, 'c', 0,
-                    2, 'p', 'w'),
+    expect_rc(
+        BYTES(0x10, 0x12, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x42, 0, 60, 0, 0, 1, 'c', 0, 2, 'p', 'w'),
+        &PRE, 0);
+    check_canonical(
+        BYTES(0x10, 0x12, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x42, 0, 60, 0, 0, 1, 'c', 0, 2, 'p', 'w'),
+        &V5_C);
+    expect_rc(
+        BYTES(0x10, 0x11, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x42, 0, 60, 0, 1, 'c', 0, 2, 'p', 'w'),
+        &PRE, -MQTT_RC_MALFORMED_PACKET);
+    expect_rc(BYTES(0x10, 0x13, 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 3, 0x42, 0, 60, 0, 1, 'c', 0, 2,
+                    'p', 'w'),
               &PRE, -MQTT_RC_MALFORMED_PACKET);
 }
 
@@ -110,14 +110,22 @@ static void protocol_name_and_level(void **state)
         int rc;
         uint8_t version;
     } cases[] = {
-        {{0x10, 0x0A, 0, 4, 'M', 'Q', 'T', 'T', 3, 2, 0, 0}, 12,
-         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION, 3},
-        {{0x10, 0x0A, 0, 4, 'M', 'Q', 'T', 'T', 6, 2, 0, 0}, 12,
-         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION, 6},
-        {{0x10, 0x0A, 0, 4, 'M', 'Q', 'T', 'T', 0x84, 2, 0, 0}, 12,
-         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION, 0x84},
-        {{0x10, 0x0C, 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 4, 2, 0, 0}, 14,
-         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION, 4},
+        {{0x10, 0x0A, 0, 4, 'M', 'Q', 'T', 'T', 3, 2, 0, 0},
+         12,
+         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION,
+         3},
+        {{0x10, 0x0A, 0, 4, 'M', 'Q', 'T', 'T', 6, 2, 0, 0},
+         12,
+         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION,
+         6},
+        {{0x10, 0x0A, 0, 4, 'M', 'Q', 'T', 'T', 0x84, 2, 0, 0},
+         12,
+         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION,
+         0x84},
+        {{0x10, 0x0C, 0, 6, 'M', 'Q', 'I', 's', 'd', 'p', 4, 2, 0, 0},
+         14,
+         -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION,
+         4},
         {{0x10, 0x0A, 0, 4, 'M', 'Q', 'T', 'X', 4, 2, 0, 0}, 12, -MQTT_RC_MALFORMED_PACKET, 4},
         {{0x10, 0x0A, 0, 4, 'm', 'q', 't', 't', 4, 2, 0, 0}, 12, -MQTT_RC_MALFORMED_PACKET, 4},
         {{0x10, 0x06, 0, 4, 'M', 'Q', 'T', 'T'}, 8, -MQTT_RC_MALFORMED_PACKET, 0},
@@ -162,13 +170,12 @@ static void connect_payload_rules(void **state)
     expect_rc(BYTES(0x10, 0x0E, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 2, 0xC3, 0x28), &PRE,
               -MQTT_RC_MALFORMED_PACKET);
     /* Will topic with a wildcard, empty, ill-formed. */
-    expect_rc(BYTES(0x10, 0x13, 0, 4, 'M', 'Q', 'T', 'T', 4, 6, 0, 60, 0, 1, 'c', 0, 2, 'a', '#',
-                    0, 0),
-              &PRE, -MQTT_RC_TOPIC_NAME_INVALID);
-    expect_rc(BYTES(0x10, 0x11, 0, 4, 'M', 'Q', 'T', 'T', 4, 6, 0, 60, 0, 1, 'c', 0, 0, 0, 0),
-              &PRE, -MQTT_RC_TOPIC_NAME_INVALID);
-    expect_rc(BYTES(0x10, 0x12, 0, 4, 'M', 'Q', 'T', 'T', 4, 6, 0, 60, 0, 1, 'c', 0, 1, 0xFF, 0,
-                    0),
+    expect_rc(
+        BYTES(0x10, 0x13, 0, 4, 'M', 'Q', 'T', 'T', 4, 6, 0, 60, 0, 1, 'c', 0, 2, 'a', '#', 0, 0),
+        &PRE, -MQTT_RC_TOPIC_NAME_INVALID);
+    expect_rc(BYTES(0x10, 0x11, 0, 4, 'M', 'Q', 'T', 'T', 4, 6, 0, 60, 0, 1, 'c', 0, 0, 0, 0), &PRE,
+              -MQTT_RC_TOPIC_NAME_INVALID);
+    expect_rc(BYTES(0x10, 0x12, 0, 4, 'M', 'Q', 'T', 'T', 4, 6, 0, 60, 0, 1, 'c', 0, 1, 0xFF, 0, 0),
               &PRE, -MQTT_RC_MALFORMED_PACKET);
     /* User name ill-formed UTF-8; user name flag without a user name. */
     expect_rc(BYTES(0x10, 0x10, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x82, 0, 60, 0, 1, 'c', 0, 1, 0x80),
@@ -183,15 +190,13 @@ static void connect_payload_rules(void **state)
     /* v5: a property CONNECT may not carry, in CONNECT and in the will (2.2.2.2). */
     expect_rc(BYTES(0x10, 0x11, 0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 60, 3, 0x23, 0, 1, 0, 1, 'c'),
               &PRE, -MQTT_RC_MALFORMED_PACKET);
-    expect_rc(BYTES(0x10, 0x16, 0, 4, 'M', 'Q', 'T', 'T', 5, 6, 0, 60, 0, 0, 1, 'c', 2, 0x17, 1,
-                    0, 1, 't', 0, 0),
+    expect_rc(BYTES(0x10, 0x16, 0, 4, 'M', 'Q', 'T', 'T', 5, 6, 0, 60, 0, 0, 1, 'c', 2, 0x17, 1, 0,
+                    1, 't', 0, 0),
               &PRE, -MQTT_RC_MALFORMED_PACKET);
     /* Keep alive extremes. */
     struct mqtt_packet p;
-    assert_int_equal(decode(&p, BYTES(0x10, 0x0C, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0xFF, 0xFF, 0,
-                                      0),
-                            &PRE),
-                     0);
+    assert_int_equal(
+        decode(&p, BYTES(0x10, 0x0C, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0xFF, 0xFF, 0, 0), &PRE), 0);
     assert_int_equal(p.u.connect.keep_alive, 65535);
 }
 
@@ -272,8 +277,8 @@ static void connack_v5(void **state)
     expect_rc(BYTES(0x20, 0x02, 0x00, 0x00), &V5_S, -MQTT_RC_MALFORMED_PACKET);
     /* [MQTT-3.2.2-6] Session Present with a failure. */
     expect_rc(BYTES(0x20, 0x03, 0x01, 0x80, 0x00), &V5_S, -MQTT_RC_PROTOCOL_ERROR);
-    const uint8_t full[] = {0x20, 0x13, 0x01, 0x00, 0x10, 0x11, 0, 0, 0, 5,
-                            0x12, 0, 1, 'x', 0x24, 0x01, 0x26, 0, 0, 0, 0};
+    const uint8_t full[] = {0x20, 0x13, 0x01, 0x00, 0x10, 0x11, 0, 0, 0, 5, 0x12,
+                            0,    1,    'x',  0x24, 0x01, 0x26, 0, 0, 0, 0};
     check_roundtrip(full, sizeof full, &V5_S);
     check_truncations(full, sizeof full, &V5_S);
 }

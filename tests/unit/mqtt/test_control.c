@@ -130,8 +130,7 @@ static void auth(void **state)
     /* Twice (3.15.2.2.2), and a property AUTH may not carry (2.2.2.2). */
     expect_rc(BYTES(0xF0, 10, 0x18, 8, 0x15, 0, 1, 'm', 0x15, 0, 1, 'm'), &V5_C,
               -MQTT_RC_PROTOCOL_ERROR);
-    expect_rc(BYTES(0xF0, 8, 0x18, 6, 0x15, 0, 1, 'm', 0x17, 1), &V5_C,
-              -MQTT_RC_MALFORMED_PACKET);
+    expect_rc(BYTES(0xF0, 8, 0x18, 6, 0x15, 0, 1, 'm', 0x17, 1), &V5_C, -MQTT_RC_MALFORMED_PACKET);
     /* Type 15 is reserved before 5.0. */
     expect_rc(BYTES(0xF0, 0), &V311_C, -MQTT_RC_MALFORMED_PACKET);
     expect_rc(BYTES(0xF0, 0), &V311_S, -MQTT_RC_MALFORMED_PACKET);

@@ -26,8 +26,7 @@ static void varint_boundaries(void **state)
         assert_int_equal(mqtt_varint_size(cases[i].v), cases[i].size);
         assert_int_equal(mqtt_varint_encode(buf, cases[i].v), cases[i].size);
         assert_memory_equal(buf, cases[i].bytes, cases[i].size);
-        assert_int_equal(mqtt_varint_decode(cases[i].bytes, cases[i].size, &v),
-                         (int)cases[i].size);
+        assert_int_equal(mqtt_varint_decode(cases[i].bytes, cases[i].size, &v), (int)cases[i].size);
         assert_int_equal(v, cases[i].v);
         /* Every shorter prefix needs more. */
         for (size_t k = 0; k < cases[i].size; k++)
@@ -105,8 +104,8 @@ static void frame_reserved_flags_mqtt_2_1_3_1(void **state)
     (void)state;
     struct mqtt_frame f;
     for (unsigned type = 1; type <= 15; type++) {
-        unsigned required = (type == MQTT_PUBREL || type == MQTT_SUBSCRIBE ||
-                             type == MQTT_UNSUBSCRIBE) ? 2 : 0;
+        unsigned required =
+            (type == MQTT_PUBREL || type == MQTT_SUBSCRIBE || type == MQTT_UNSUBSCRIBE) ? 2 : 0;
         for (unsigned flags = 0; flags < 16; flags++) {
             uint8_t b = (uint8_t)(type << 4 | flags);
             int rc = mqtt_frame_parse(&f, &b, 1, 0, NULL);
@@ -137,8 +136,7 @@ static void frame_too_large_before_body(void **state)
     const char *why = NULL;
     /* 2 + 126 = 128 bytes: fits a 128 limit, not a 127 one. */
     assert_int_equal(mqtt_frame_parse(&f, BYTES(0x30, 0x7E), 128, &why), 0);
-    assert_int_equal(mqtt_frame_parse(&f, BYTES(0x30, 0x7E), 127, &why),
-                     -MQTT_RC_PACKET_TOO_LARGE);
+    assert_int_equal(mqtt_frame_parse(&f, BYTES(0x30, 0x7E), 127, &why), -MQTT_RC_PACKET_TOO_LARGE);
     assert_non_null(why);
     /* 0 = the protocol maximum: the largest length is allowed... */
     assert_int_equal(mqtt_frame_parse(&f, BYTES(0x30, 0xFF, 0xFF, 0xFF, 0x7F), 0, NULL), 0);
@@ -157,8 +155,7 @@ static void frame_length_boundaries(void **state)
         struct mqtt_frame f;
         assert_non_null(buf);
         assert_int_equal(mqtt_fixed_header_encode(buf, MQTT_PUBLISH, 0, lens[i]), hdr);
-        assert_int_equal(mqtt_frame_parse(&f, buf, hdr + lens[i] - 1, 0, NULL),
-                         0);
+        assert_int_equal(mqtt_frame_parse(&f, buf, hdr + lens[i] - 1, 0, NULL), 0);
         assert_int_equal(mqtt_frame_parse(&f, buf, hdr + lens[i], 0, NULL), 1);
         assert_int_equal(f.body_len, lens[i]);
         assert_int_equal(f.frame_len, hdr + lens[i]);

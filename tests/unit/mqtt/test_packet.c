@@ -79,8 +79,8 @@ static void direction_matrix(void **state)
                 int want = expected(type, versions[v], (enum mqtt_sender)s);
                 int rc = decode(&out, p.b, p.n, &cx);
                 if (rc != want)
-                    print_error("type %u version %u sender %d: rc %d, want %d\n", type,
-                                versions[v], s, rc, want);
+                    print_error("type %u version %u sender %d: rc %d, want %d\n", type, versions[v],
+                                s, rc, want);
                 assert_int_equal(rc, want);
                 assert_int_equal(out.type, type);
                 if (want == 0) {
@@ -106,9 +106,9 @@ static void reserved_type_zero(void **state)
 static void stream_of_frames(void **state)
 {
     (void)state;
-    const uint8_t stream[] = {0x10, 0x0C, 0,    4,    'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 0,
-                              0x82, 0x06, 0,    1,    0,   1,   'a', 1,   0xC0, 0,
-                              0x32, 0x05, 0,    1,    'a', 0,   2,   0xE0, 0};
+    const uint8_t stream[] = {0x10, 0x0C, 0,    4,    'M',  'Q', 'T', 'T', 4, 2,    0,
+                              60,   0,    0,    0x82, 0x06, 0,   1,   0,   1, 'a',  1,
+                              0xC0, 0,    0x32, 0x05, 0,    1,   'a', 0,   2, 0xE0, 0};
     static const uint8_t types[] = {MQTT_CONNECT, MQTT_SUBSCRIBE, MQTT_PINGREQ, MQTT_PUBLISH,
                                     MQTT_DISCONNECT};
     size_t off = 0, i = 0;

@@ -6,8 +6,23 @@
 #include "codec_test.h"
 
 /* Packet shapes that carry a property block; WILL is CONNECT's will. */
-enum kind { K_CONNECT, K_WILL, K_CONNACK, K_PUBLISH, K_PUBACK, K_PUBREC, K_PUBREL, K_PUBCOMP,
-            K_SUBSCRIBE, K_SUBACK, K_UNSUBSCRIBE, K_UNSUBACK, K_DISCONNECT, K_AUTH, K_COUNT };
+enum kind {
+    K_CONNECT,
+    K_WILL,
+    K_CONNACK,
+    K_PUBLISH,
+    K_PUBACK,
+    K_PUBREC,
+    K_PUBREL,
+    K_PUBCOMP,
+    K_SUBSCRIBE,
+    K_SUBACK,
+    K_UNSUBSCRIBE,
+    K_UNSUBACK,
+    K_DISCONNECT,
+    K_AUTH,
+    K_COUNT
+};
 
 static const struct mqtt_ctx *kind_ctx(enum kind k)
 {
@@ -164,26 +179,41 @@ static bool spec_allows(uint8_t id, enum kind k)
     bool msg = k == K_PUBLISH || k == K_WILL;
     bool ack = k >= K_PUBACK && k <= K_PUBCOMP;
     switch (id) {
-    case 0x01: case 0x02: case 0x03: case 0x08: case 0x09:
+    case 0x01:
+    case 0x02:
+    case 0x03:
+    case 0x08:
+    case 0x09:
         return msg;
     case 0x0B:
         return k == K_PUBLISH || k == K_SUBSCRIBE;
     case 0x11:
         return k == K_CONNECT || k == K_CONNACK || k == K_DISCONNECT;
-    case 0x12: case 0x13: case 0x1A: case 0x24: case 0x25: case 0x28: case 0x29: case 0x2A:
+    case 0x12:
+    case 0x13:
+    case 0x1A:
+    case 0x24:
+    case 0x25:
+    case 0x28:
+    case 0x29:
+    case 0x2A:
         return k == K_CONNACK;
-    case 0x15: case 0x16:
+    case 0x15:
+    case 0x16:
         return k == K_CONNECT || k == K_CONNACK || k == K_AUTH;
-    case 0x17: case 0x19:
+    case 0x17:
+    case 0x19:
         return k == K_CONNECT;
     case 0x18:
         return k == K_WILL;
     case 0x1C:
         return k == K_CONNACK || k == K_DISCONNECT;
     case 0x1F:
-        return k == K_CONNACK || ack || k == K_SUBACK || k == K_UNSUBACK ||
-               k == K_DISCONNECT || k == K_AUTH;
-    case 0x21: case 0x22: case 0x27:
+        return k == K_CONNACK || ack || k == K_SUBACK || k == K_UNSUBACK || k == K_DISCONNECT ||
+               k == K_AUTH;
+    case 0x21:
+    case 0x22:
+    case 0x27:
         return k == K_CONNECT || k == K_CONNACK;
     case 0x23:
         return k == K_PUBLISH;
@@ -203,8 +233,8 @@ static void property_allowed_matrix_2_2_2_2(void **state)
             size_t plen = 0;
             uint8_t id = samples[i].id;
             /* AUTH needs a method; Authentication Data needs one anywhere. */
-            bool method = (k == K_AUTH && id != 0x15) ||
-                          (id == 0x16 && (k == K_CONNECT || k == K_CONNACK));
+            bool method =
+                (k == K_AUTH && id != 0x15) || (id == 0x16 && (k == K_CONNECT || k == K_CONNACK));
             if (method) {
                 memcpy(props, (const uint8_t[]){0x15, 0, 1, 'm'}, 4);
                 plen = 4;
@@ -318,17 +348,17 @@ static void value_ranges(void **state)
         size_t len;
         int rc;
     } cases[] = {
-        {K_PUBLISH, {0x01, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},       /* Payload Format Indicator */
+        {K_PUBLISH, {0x01, 2}, 2, -MQTT_RC_PROTOCOL_ERROR}, /* Payload Format Indicator */
         {K_PUBLISH, {0x01, 0}, 2, 0},
-        {K_CONNECT, {0x17, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},       /* Request Problem Info */
-        {K_CONNECT, {0x19, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},       /* Request Response Info */
-        {K_CONNACK, {0x24, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},       /* Maximum QoS */
+        {K_CONNECT, {0x17, 2}, 2, -MQTT_RC_PROTOCOL_ERROR}, /* Request Problem Info */
+        {K_CONNECT, {0x19, 2}, 2, -MQTT_RC_PROTOCOL_ERROR}, /* Request Response Info */
+        {K_CONNACK, {0x24, 2}, 2, -MQTT_RC_PROTOCOL_ERROR}, /* Maximum QoS */
         {K_CONNACK, {0x24, 0}, 2, 0},
-        {K_CONNACK, {0x25, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},       /* Retain Available */
-        {K_CONNACK, {0x28, 0xFF}, 2, -MQTT_RC_PROTOCOL_ERROR},    /* Wildcard Available */
-        {K_CONNACK, {0x29, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},       /* SubId Available */
-        {K_CONNACK, {0x2A, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},       /* Shared Available */
-        {K_CONNECT, {0x21, 0, 0}, 3, -MQTT_RC_PROTOCOL_ERROR},    /* Receive Maximum 0 */
+        {K_CONNACK, {0x25, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},    /* Retain Available */
+        {K_CONNACK, {0x28, 0xFF}, 2, -MQTT_RC_PROTOCOL_ERROR}, /* Wildcard Available */
+        {K_CONNACK, {0x29, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},    /* SubId Available */
+        {K_CONNACK, {0x2A, 2}, 2, -MQTT_RC_PROTOCOL_ERROR},    /* Shared Available */
+        {K_CONNECT, {0x21, 0, 0}, 3, -MQTT_RC_PROTOCOL_ERROR}, /* Receive Maximum 0 */
         {K_CONNACK, {0x21, 0, 0}, 3, -MQTT_RC_PROTOCOL_ERROR},
         {K_CONNECT, {0x21, 0xFF, 0xFF}, 3, 0},
         {K_CONNECT, {0x27, 0, 0, 0, 0}, 5, -MQTT_RC_PROTOCOL_ERROR}, /* Maximum Packet Size 0 */
@@ -337,9 +367,9 @@ static void value_ranges(void **state)
         {K_PUBLISH, {0x23, 0xFF, 0xFF}, 3, 0},
         {K_PUBLISH, {0x08, 0, 1, '#'}, 4, -MQTT_RC_PROTOCOL_ERROR}, /* [MQTT-3.3.2-14] */
         {K_PUBLISH, {0x08, 0, 3, 'a', '/', '+'}, 6, -MQTT_RC_PROTOCOL_ERROR},
-        {K_PUBLISH, {0x08, 0, 0}, 3, -MQTT_RC_PROTOCOL_ERROR},       /* not a topic name */
+        {K_PUBLISH, {0x08, 0, 0}, 3, -MQTT_RC_PROTOCOL_ERROR}, /* not a topic name */
         {K_WILL, {0x08, 0, 1, '+'}, 4, -MQTT_RC_PROTOCOL_ERROR},
-        {K_PUBLISH, {0x03, 0, 0}, 3, 0},                               /* empty Content Type */
+        {K_PUBLISH, {0x03, 0, 0}, 3, 0}, /* empty Content Type */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t pkt[64];
@@ -442,8 +472,7 @@ static void filter_drops_and_respects_cap(void **state)
     const uint8_t want[] = {0x26, 0, 1, 'k', 0, 1, 'v', 0x03, 0, 1, 'j'};
     uint8_t out[32];
     memset(out, 0xAA, sizeof out);
-    assert_int_equal(mqtt_props_filter(p.u.publish.props.raw, drop, out, sizeof out),
-                     sizeof want);
+    assert_int_equal(mqtt_props_filter(p.u.publish.props.raw, drop, out, sizeof out), sizeof want);
     assert_memory_equal(out, want, sizeof want);
     /* Too small: the size is returned, nothing past cap is touched. */
     memset(out, 0xAA, sizeof out);

@@ -88,8 +88,8 @@ static void publish_v5_properties(void **state)
 {
     (void)state;
     struct mqtt_packet p;
-    const uint8_t pkt[] = {0x32, 0x18, 0, 3, 'a', '/', 'b', 0, 7, 0x0E, 0x01, 0x01, 0x0B, 0x80,
-                           0x01, 0x08, 0, 1, 'r', 0x23, 0, 2, 0x0B, 0x05, 'p', 0};
+    const uint8_t pkt[] = {0x32, 0x18, 0,    3, 'a', '/', 'b',  0, 7, 0x0E, 0x01, 0x01, 0x0B,
+                           0x80, 0x01, 0x08, 0, 1,   'r', 0x23, 0, 2, 0x0B, 0x05, 'p',  0};
     /* From a server: two Subscription Identifiers. */
     assert_int_equal(decode(&p, pkt, sizeof pkt, &V5_S), 0);
     assert_int_equal(p.u.publish.props.payload_format_indicator, 1);
@@ -147,8 +147,8 @@ static void publish_encode(void **state)
     pub.props.passthrough = SLICE_LIT("\x26\x00\x01k\x00\x00");
     pub.props.sub_ids = ids;
     pub.props.sub_id_count = 1;
-    const uint8_t v5p[] = {0x33, 0x12, 0, 3, 'a', '/', 'b', 0x12, 0x34, 8, 0x26, 0, 1, 'k', 0,
-                           0, 0x0B, 3, 0, 1};
+    const uint8_t v5p[] = {0x33, 0x12, 0, 3,   'a', '/', 'b',  0x12, 0x34, 8,
+                           0x26, 0,    1, 'k', 0,   0,   0x0B, 3,    0,    1};
     assert_int_equal(mqtt_publish_encode(buf, sizeof buf, &pub, MQTT_V5), sizeof v5p);
     assert_memory_equal(buf, v5p, sizeof v5p);
     /* Capacity one short: the size comes back, nothing is written. */

@@ -68,14 +68,15 @@ static void subscribe_v5_options(void **state)
 static void subscribe_no_local_shared_mqtt_3_8_3_4(void **state)
 {
     (void)state;
-    expect_rc(BYTES(0x82, 0x10, 0, 1, 0, 0, 10, '$', 's', 'h', 'a', 'r', 'e', '/', 'g', '/', 't',
-                    0x04),
-              &V5_C, -MQTT_RC_PROTOCOL_ERROR);
+    expect_rc(
+        BYTES(0x82, 0x10, 0, 1, 0, 0, 10, '$', 's', 'h', 'a', 'r', 'e', '/', 'g', '/', 't', 0x04),
+        &V5_C, -MQTT_RC_PROTOCOL_ERROR);
     struct mqtt_packet p;
     struct mqtt_subscription e;
     size_t pos = 0;
-    assert_int_equal(decode(&p, BYTES(0x82, 0x10, 0, 1, 0, 0, 10, '$', 's', 'h', 'a', 'r', 'e', '/',
-                                      'g', '/', 't', 0x01),
+    assert_int_equal(decode(&p,
+                            BYTES(0x82, 0x10, 0, 1, 0, 0, 10, '$', 's', 'h', 'a', 'r', 'e', '/',
+                                  'g', '/', 't', 0x01),
                             &V5_C),
                      0);
     assert_true(mqtt_subscribe_next(&p.u.subscribe, &pos, &e));
@@ -89,8 +90,8 @@ static void subscribe_filter_status(void **state)
     struct mqtt_subscription e;
     size_t pos = 0;
     /* "a#", "", "$share/g" (no filter), "+/x": the bytes are fine; per-entry status. */
-    const uint8_t pkt[] = {0x82, 0x1B, 0, 1, 0, 2, 'a', '#', 0, 0, 0, 0,  0,   8,   '$',
-                           's',  'h',  'a', 'r', 'e', '/', 'g', 0, 0, 3, '+', '/', 'x', 1};
+    const uint8_t pkt[] = {0x82, 0x1B, 0,   1,   0,   2,   'a', '#', 0, 0, 0,   0,   0,   8, '$',
+                           's',  'h',  'a', 'r', 'e', '/', 'g', 0,   0, 3, '+', '/', 'x', 1};
     assert_int_equal(decode(&p, pkt, sizeof pkt, &V311_C), 0);
     assert_int_equal(p.u.subscribe.count, 4);
     static const uint8_t want[] = {MQTT_RC_TOPIC_FILTER_INVALID, MQTT_RC_TOPIC_FILTER_INVALID,

@@ -23,8 +23,8 @@ static void topic_names(void **state)
     assert_true(name_ok("a//b"));
     assert_true(name_ok(" "));
     assert_true(name_ok("$SYS/broker"));
-    assert_false(name_ok(""));     /* [MQTT-4.7.3-1] */
-    assert_false(name_ok("+"));    /* [MQTT-3.3.2-2] */
+    assert_false(name_ok(""));  /* [MQTT-4.7.3-1] */
+    assert_false(name_ok("+")); /* [MQTT-3.3.2-2] */
     assert_false(name_ok("#"));
     assert_false(name_ok("a/+"));
     assert_false(name_ok("a#"));
@@ -49,11 +49,10 @@ static void topic_length_limits(void **state)
 static void topic_filters_wildcards(void **state)
 {
     (void)state;
-    static const char *const good[] = {"#",   "+",     "+/+",   "a/#", "a/+/b", "/#",
-                                       "+/",  "/+",    "a/b",   "//",  "+/#",   "$SYS/#",
-                                       "a/+", "$share"};
-    static const char *const bad[] = {"",    "a#",   "a/#/b", "#/",  "a+",   "+a",
-                                      "a/b+", "a/#b", "##",   "++",  "#+",   "a/+b/c"};
+    static const char *const good[] = {"#",  "+",   "+/+", "a/#", "a/+/b",  "/#",  "+/",
+                                       "/+", "a/b", "//",  "+/#", "$SYS/#", "a/+", "$share"};
+    static const char *const bad[] = {"",     "a#",   "a/#/b", "#/", "a+", "+a",
+                                      "a/b+", "a/#b", "##",    "++", "#+", "a/+b/c"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         if (!filter_ok(good[i]))
             fail_msg("should be valid: \"%s\"", good[i]);
@@ -71,9 +70,9 @@ static void shared_subscriptions(void **state)
     assert_true(filter_ok("$share/g/#"));
     assert_true(filter_ok("$share/g/+/x"));
     assert_true(filter_ok("$share/g//"));
-    assert_false(filter_ok("$share/g"));    /* no filter */
-    assert_false(filter_ok("$share/g/"));   /* empty filter */
-    assert_false(filter_ok("$share//a"));   /* empty share name */
+    assert_false(filter_ok("$share/g"));  /* no filter */
+    assert_false(filter_ok("$share/g/")); /* empty filter */
+    assert_false(filter_ok("$share//a")); /* empty share name */
     assert_false(filter_ok("$share/"));
     assert_false(filter_ok("$share/g+/a")); /* wildcard in the share name */
     assert_false(filter_ok("$share/#/a"));

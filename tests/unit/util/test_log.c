@@ -29,8 +29,7 @@ static void printable_escapes(void **state)
     assert_string_equal(log_printable(SLICE_LIT("\\"), out, sizeof out), "\\x5c");
     assert_string_equal(log_printable(SLICE_LIT("\x7f\x00\xc3\xa9"), out, sizeof out),
                         "\\x7f\\x00\\xc3\\xa9");
-    assert_string_equal(log_printable(SLICE_LIT("\r\x1b[2J"), out, sizeof out),
-                        "\\x0d\\x1b[2J");
+    assert_string_equal(log_printable(SLICE_LIT("\r\x1b[2J"), out, sizeof out), "\\x0d\\x1b[2J");
 }
 
 static void printable_truncates(void **state)
