@@ -134,7 +134,12 @@ static void auth(void **state)
     /* Type 15 is reserved before 5.0. */
     expect_rc(BYTES(0xF0, 0), &V311_C, -MQTT_RC_MALFORMED_PACKET);
     expect_rc(BYTES(0xF0, 0), &V311_S, -MQTT_RC_MALFORMED_PACKET);
+    /* ...also when mqtt_auth_decode is called directly. */
+    struct mqtt_frame f = {MQTT_AUTH, 0, NULL, 0, 2};
     struct mqtt_auth a;
+    const char *why = NULL;
+    assert_int_equal(mqtt_auth_decode(&a, &f, &V311_C, &why), -MQTT_RC_MALFORMED_PACKET);
+    assert_non_null(why);
     memset(&a, 0, sizeof a);
     uint8_t buf[4];
     assert_int_equal(mqtt_auth_encode(buf, sizeof buf, &a), 2);

@@ -410,6 +410,14 @@ static void overruns_malformed(void **state)
     /* A property length past the end of the packet. */
     expect_rc(BYTES(0x40, 0x04, 0x00, 0x01, 0x00, 0x05), &V5_C, -MQTT_RC_MALFORMED_PACKET);
     expect_rc(BYTES(0xE0, 0x03, 0x00, 0x80, 0x01), &V5_C, -MQTT_RC_MALFORMED_PACKET);
+    /* A property identifier that is a cut-off or over-long varint. */
+    n = build(pkt, K_PUBACK, BYTES(0x80));
+    expect_rc(pkt, n, &V5_C, -MQTT_RC_MALFORMED_PACKET);
+    n = build(pkt, K_PUBACK, BYTES(0xFF, 0xFF, 0xFF, 0xFF, 0x01));
+    expect_rc(pkt, n, &V5_C, -MQTT_RC_MALFORMED_PACKET);
+    /* A non-minimal identifier (0x81 0x00 = 1) still names the property. */
+    n = build(pkt, K_PUBLISH, BYTES(0x81, 0x00, 0x01));
+    expect_rc(pkt, n, &V5_S, 0);
     /* A property length varint longer than 4 bytes. */
     expect_rc(BYTES(0xE0, 0x06, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x01), &V5_C,
               -MQTT_RC_MALFORMED_PACKET);
@@ -481,6 +489,15 @@ static void filter_drops_and_respects_cap(void **state)
         assert_int_equal(out[i], 0xAA);
     assert_int_equal(mqtt_props_filter(p.u.publish.props.raw, drop, NULL, 0), sizeof want);
     assert_int_equal(mqtt_props_filter(SLICE_NULL, 0, NULL, 0), 0);
+    /* A block that was not validated: whole properties are kept, the rest dropped. */
+    assert_int_equal(mqtt_props_filter(SLICE_LIT("\x24\x01\x1f\x00\x09"), 0, out, sizeof out), 2);
+    struct mqtt_props bad;
+    memset(&bad, 0, sizeof bad);
+    bad.raw = SLICE_LIT("\x26\x00\x05k");
+    size_t pos = 0;
+    struct slice k, v;
+    assert_false(mqtt_props_user_next(&bad, &pos, &k, &v));
+    assert_int_equal(pos, bad.raw.len);
 }
 
 static void props_size(void **state)

@@ -121,6 +121,32 @@ static void subscribe_malformed(void **state)
     expect_rc(BYTES(0x82, 1, 0), &V311_C, -MQTT_RC_MALFORMED_PACKET);
 }
 
+/* The iterators stop, without reading past the slice, on bytes that were
+ * not decoded (a caller's mistake, not a client's). */
+static void iterators_on_undecoded_bytes(void **state)
+{
+    (void)state;
+    struct mqtt_subscribe s;
+    struct mqtt_unsubscribe u;
+    struct mqtt_subscription e;
+    struct slice f;
+    uint8_t status;
+    size_t pos = 0;
+    memset(&s, 0, sizeof s);
+    memset(&u, 0, sizeof u);
+    s.entries = SLICE_LIT("\x00\x01"
+                          "a"); /* no options byte */
+    assert_false(mqtt_subscribe_next(&s, &pos, &e));
+    assert_int_equal(pos, s.entries.len);
+    pos = 0;
+    u.entries = SLICE_LIT("\x00\x05"
+                          "ab");
+    assert_false(mqtt_unsubscribe_next(&u, &pos, &f, &status));
+    assert_int_equal(pos, u.entries.len);
+    pos = 0;
+    assert_false(mqtt_unsubscribe_next(&(struct mqtt_unsubscribe){0}, &pos, &f, &status));
+}
+
 static void subscribe_encode(void **state)
 {
     (void)state;
@@ -252,6 +278,7 @@ int main(void)
         cmocka_unit_test(subscribe_no_local_shared_mqtt_3_8_3_4),
         cmocka_unit_test(subscribe_filter_status),
         cmocka_unit_test(subscribe_malformed),
+        cmocka_unit_test(iterators_on_undecoded_bytes),
         cmocka_unit_test(subscribe_encode),
         cmocka_unit_test(unsubscribe),
         cmocka_unit_test(suback_v311),
