@@ -1,0 +1,141 @@
+"""paho-mqtt (Debian python3-paho-mqtt 1.6) as a test peer, with bounded waits.
+
+    with pahoclient.Client(b, "p1", version=5) as p:
+        p.subscribe("t", qos=2)
+        p.publish("t", b"x", qos=2)
+        m = p.message()              # paho MQTTMessage: topic, payload, qos, retain
+
+paho's network thread (loop_start) is stopped when the block ends; automatic
+reconnection is off, so a broker-side close stays closed.
+"""
+
+import queue
+import time
+
+from . import env, testing
+
+try:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.properties import Properties
+    from paho.mqtt.packettypes import PacketTypes
+except ImportError:  # checked by require()
+    mqtt = None
+
+
+def require():
+    if mqtt is None:
+        testing.skip("python3-paho-mqtt not installed")
+
+
+class Client:
+    """A paho client; version 3 (3.1), 4 (3.1.1) or 5. Connects on creation
+    unless connect=False (then call connect())."""
+
+    def __init__(self, broker, client_id="", version=4, clean=True, keepalive=60,
+                 username=None, password=None, will=None, session_expiry=None, connect=True):
+        require()
+        proto = {3: mqtt.MQTTv31, 4: mqtt.MQTTv311, 5: mqtt.MQTTv5}[version]
+        self.broker, self.version, self.clean = broker, version, clean
+        self.keepalive, self.session_expiry = keepalive, session_expiry
+        self.events = queue.Queue()
+        self.messages_q = queue.Queue()
+        self.c = mqtt.Client(client_id=client_id, protocol=proto,
+                             clean_session=clean if version < 5 else None,
+                             reconnect_on_failure=False)
+        if username is not None:
+            self.c.username_pw_set(username, password)
+        if will:
+            self.c.will_set(will["topic"], will.get("payload"), will.get("qos", 0),
+                            will.get("retain", False))
+        self.c.on_connect = self._on_connect
+        self.c.on_subscribe = lambda c, u, mid, granted, *props: self.events.put(
+            ("subscribe", mid, granted))
+        self.c.on_message = lambda c, u, msg: self.messages_q.put(msg)
+        self.c.on_disconnect = lambda c, u, rc, *props: self.events.put(("disconnect", rc))
+        self.started = False
+        if connect:
+            self.connect()
+
+    def _on_connect(self, c, u, flags, rc, props=None):
+        self.events.put(("connect", flags, rc))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _event(self, kind, timeout=5, mid=None):
+        deadline = time.monotonic() + env.scaled(timeout)
+        while True:
+            try:
+                e = self.events.get(timeout=max(0.001, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("paho: no %s within %.1fs" % (kind, env.scaled(timeout)))
+            if e[0] == kind and (mid is None or e[1] == mid):
+                return e
+
+    def connect(self, expect_rc=0):
+        """Connects (bounded wait); returns (flags, rc)."""
+        kw = {}
+        if self.version == 5:
+            kw["clean_start"] = self.clean
+            if self.session_expiry is not None:
+                p = Properties(PacketTypes.CONNECT)
+                p.SessionExpiryInterval = self.session_expiry
+                kw["properties"] = p
+        self.c.connect(self.broker.host, self.broker.port, self.keepalive, **kw)
+        self.c.loop_start()
+        self.started = True
+        _, flags, rc = self._event("connect", timeout=10)
+        if expect_rc is not None and rc != expect_rc:
+            raise AssertionError("paho: CONNACK code %r, expected %r" % (rc, expect_rc))
+        return flags, rc
+
+    def subscribe(self, topic, qos=0):
+        result, mid = self.c.subscribe(topic, qos)
+        assert result == mqtt.MQTT_ERR_SUCCESS, "paho subscribe: %s" % result
+        return self._event("subscribe", mid=mid)[2]
+
+    def publish(self, topic, payload, qos=0, retain=False, timeout=10):
+        """Publishes and waits (bounded) until paho reports it complete."""
+        info = self.c.publish(topic, payload, qos, retain)
+        info.wait_for_publish(env.scaled(timeout))
+        if not info.is_published():
+            raise AssertionError("paho: publish on %s not complete within %.0fs"
+                                 % (topic, env.scaled(timeout)))
+        return info
+
+    def message(self, timeout=5):
+        try:
+            return self.messages_q.get(timeout=env.scaled(timeout))
+        except queue.Empty:
+            raise AssertionError("paho: no message within %.1fs" % env.scaled(timeout))
+
+    def messages(self, n, timeout=10):
+        deadline = time.monotonic() + env.scaled(timeout)
+        return [self.message(max(0.01, (deadline - time.monotonic()) / env.SCALE))
+                for _ in range(n)]
+
+    def expect_none(self, duration=0.5):
+        try:
+            m = self.messages_q.get(timeout=env.scaled(duration))
+        except queue.Empty:
+            return
+        raise AssertionError("paho: expected no message, got %s %r" % (m.topic, m.payload))
+
+    def disconnect(self):
+        """A clean DISCONNECT, then the network thread stops."""
+        if self.started:
+            self.c.disconnect()
+            self.close()
+
+    def close(self):
+        if self.started:
+            self.started = False
+            self.c.loop_stop()
+            try:
+                self.c.socket() and self.c.socket().close()
+            except OSError:
+                pass
