@@ -32,7 +32,7 @@ from . import env, procs, testing
 PETREL_ONLY_KEYS = {"threads", "users_file", "groups_file", "connect_timeout",
                     "max_write_buffer", "max_topic_length", "max_topic_levels",
                     "max_subscriptions"}
-SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)"
+SANITIZER_RE = re.compile(r"(ERROR|WARNING): (AddressSanitizer|LeakSanitizer|ThreadSanitizer)"
                           r"|runtime error:|UndefinedBehaviorSanitizer")
 PETREL_LISTEN_RE = re.compile(r"listening on (\S+) port (\d+)")
 MOSQUITTO_READY_RE = re.compile(r"mosquitto version \S+ running")
