@@ -4,7 +4,8 @@
  *
  * The loop (cli_client_step) is the only place that waits. Each pass it
  * first settles keep-alive (send a PINGREQ when nothing went out for a
- * keep-alive period [MQTT-3.1.2-23]; give up when a PINGREQ stays
+ * keep-alive period ([MQTT-3.1.2-23] in 3.1.1,
+ * [MQTT-3.1.2-20] in 5.0); give up when a PINGREQ stays
  * unanswered that long), then waits for the socket, an extra descriptor
  * (stdin for `petrel-pub -l`) or the nearest deadline, then writes what is
  * queued and handles every whole packet read. Packets are built with the
@@ -173,7 +174,7 @@ static void connack_limits(struct cli_client *c, const struct mqtt_props *p)
     if (MQTT_PROP_HAS(p, MQTT_PROP_RECEIVE_MAXIMUM) && p->receive_maximum < c->tx_max)
         c->tx_max = p->receive_maximum; /* [MQTT-3.3.4-7] */
     if (MQTT_PROP_HAS(p, MQTT_PROP_MAXIMUM_PACKET_SIZE))
-        c->max_out = p->maximum_packet_size; /* [MQTT-3.1.2-25] */
+        c->max_out = p->maximum_packet_size; /* [MQTT-3.2.2-15] */
     if (MQTT_PROP_HAS(p, MQTT_PROP_MAXIMUM_QOS))
         c->max_qos = p->maximum_qos;
     if (MQTT_PROP_HAS(p, MQTT_PROP_RETAIN_AVAILABLE))

@@ -419,8 +419,8 @@ static int check_session(struct cli_opts *o)
     const struct mqtt_props *dp = &o->props[CLI_CMD_DISCONNECT].p;
     if (MQTT_PROP_HAS(dp, MQTT_PROP_SESSION_EXPIRY_INTERVAL) && dp->session_expiry_interval &&
         !o->session_expiry)
-        return fail(o, "a DISCONNECT session expiry needs a non-zero one at CONNECT (-x) "
-                       "[MQTT-3.14.2-2]");
+        return fail(o, "a DISCONNECT session expiry needs a non-zero one at CONNECT (-x), "
+                       "see 3.14.2.2.2");
     if (o->id && !mqtt_utf8_valid(slice_cstr(o->id)))
         return fail(o, "the client id is not valid UTF-8");
     if (o->id && o->version == MQTT_V31 && (strlen(o->id) < 1 || strlen(o->id) > 23))

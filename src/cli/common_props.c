@@ -44,7 +44,7 @@ static const struct prop_name prop_names[] = {
     {"message-expiry-interval", MQTT_PROP_MESSAGE_EXPIRY_INTERVAL, PV_U32, MSG, 0, UINT32_MAX,
      F(message_expiry_interval)},
     {"content-type", MQTT_PROP_CONTENT_TYPE, PV_UTF8, MSG, 0, 0, F(content_type)},
-    /* [MQTT-3.3.2-13] the Response Topic is a topic name, no wildcards. */
+    /* [MQTT-3.3.2-14] the Response Topic has no wildcards. */
     {"response-topic", MQTT_PROP_RESPONSE_TOPIC, PV_TOPIC, MSG, 0, 0, F(response_topic)},
     {"correlation-data", MQTT_PROP_CORRELATION_DATA, PV_BIN, MSG, 0, 0, F(correlation_data)},
     /* 3.8.2.1.2: 1 to 268,435,455; 0 is a Protocol Error. */

@@ -3,9 +3,10 @@
  *
  * Outgoing (petrel-pub): each QoS 1/2 PUBLISH sits in `tx` with the packet
  * it awaits: PUBACK (QoS 1), then PUBREC, then PUBCOMP (QoS 2). A PUBREC
- * answers with PUBREL [MQTT-4.3.3-3]; a v5 acknowledgement with a code of
- * 0x80 or more means the broker refused the message, and ends its flow
- * [MQTT-4.3.3-4]. An acknowledgement for an id not awaiting it is a
+ * with a code below 0x80 is answered with PUBREL [MQTT-4.3.3-4]; a v5
+ * acknowledgement with a code of 0x80 or more means the broker refused the
+ * message, and ends its flow (section 4.3.3; it also frees its place in
+ * the Receive Maximum window [MQTT-3.3.4-7]). An acknowledgement for an id not awaiting it is a
  * protocol error: the broker's state and ours disagree, and a test tool
  * should say so rather than guess.
  *
@@ -13,7 +14,8 @@
  * method B of figure 4.3: the message is delivered when the PUBLISH first
  * arrives, its id is remembered until PUBREL, and a PUBLISH with an id
  * still remembered is a redelivery, acknowledged again but not delivered
- * twice [MQTT-4.3.3-9]. PUBREL is answered with PUBCOMP [MQTT-4.3.3-11].
+ * twice [MQTT-4.3.3-10]. PUBREL is answered with PUBCOMP [MQTT-4.3.3-11]
+ * (5.0 numbering).
  *
  * The tables are small arrays scanned linearly: the window is at most
  * TX_WINDOW (20) or the broker's Receive Maximum in the tools' use.
@@ -43,7 +45,7 @@ uint16_t cli_qos_next_id(struct cli_client *c)
     for (;;) {
         uint16_t id = c->next_id++;
         if (c->next_id == 0)
-            c->next_id = 1; /* 0 is not a packet id [MQTT-2.2.1-3] */
+            c->next_id = 1; /* 0 is no packet id: 3.1.1 [MQTT-2.3.1-1], 5.0 [MQTT-2.2.1-3] */
         if (!tx_find(c, id))
             return id;
     }
@@ -142,10 +144,10 @@ static int on_pubrel(struct cli_client *c, const struct mqtt_ack *a)
 static int on_publish(struct cli_client *c, const struct mqtt_publish *m)
 {
     /* We send no Topic Alias Maximum, so the broker may not use aliases
-     * [MQTT-3.3.2-9]. */
+     * [MQTT-3.1.2-27]. */
     if (MQTT_PROP_HAS(&m->props, MQTT_PROP_TOPIC_ALIAS)) {
         cli_errorf(c->prog, "protocol error: the broker sent a Topic Alias, which this client "
-                            "did not allow [MQTT-3.3.2-9]");
+                            "did not allow [MQTT-3.1.2-27]");
         return CLI_EXIT_PROTOCOL;
     }
     bool seen = m->qos == 2 && rx_has(c, m->packet_id, NULL);

@@ -83,7 +83,8 @@ struct sub {
 static bool filtered_out(const struct sub *s, const struct mqtt_publish *m)
 {
     /* A retained flag on delivery marks a stale message: it is set only for
-     * messages sent because of a new subscription [MQTT-3.3.1-9]. */
+     * messages sent because of a new subscription (3.1.1 [MQTT-3.3.1-8]
+     * [MQTT-3.3.1-9]; 5.0 [MQTT-3.3.1-12] without Retain As Published). */
     if (s->o.no_stale && m->retain)
         return true;
     for (size_t i = 0; i < s->o.filter_out.n; i++) {

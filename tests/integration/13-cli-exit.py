@@ -62,6 +62,32 @@ def bad_password_is_refused_in_words():
 
 
 @case
+def refused_by_acl():
+    # A v5 PUBACK/PUBREC code >= 0x80 refuses the message (tables 3-4, 3-5):
+    # the publisher says so and exits 3; a SUBACK refusing every filter
+    # makes petrel-sub exit 3; one refusal of two is only reported.
+    acl = os.path.join(base_dir(), "acl")
+    with open(acl, "w") as f:
+        f.write("topic readwrite open/#\n")
+    with Broker(conf=["acl_file " + acl]) as b:
+        for qos, ack in (("1", "PUBACK"), ("2", "PUBREC")):
+            rc, _, err = run("petrel-pub", ["-V", "5", "-q", qos, "-t", "closed/x", "-m", "x"],
+                             broker=b)
+            eq(rc, EXIT_REFUSED, "v5 QoS %s publish to a denied topic" % qos)
+            assert "message 1 refused by the broker (%s): Not authorized (0x87)" % ack in err, err
+        if BROKER_KIND == "mosquitto":
+            return  # mosquitto grants the subscription and filters on delivery
+        for version in ("311", "5"):
+            rc, _, err = run("petrel-sub", ["-V", version, "-t", "closed/x", "-W", "5"],
+                             broker=b)
+            eq(rc, EXIT_REFUSED, "v%s subscription refused" % version)
+            assert "subscription to 'closed/x' refused" in err, err
+        rc, _, err = run("petrel-sub", ["-t", "closed/x", "-t", "open/x", "-W", "1"], broker=b)
+        eq(rc, EXIT_TIMEOUT, "one of two refused")
+        assert "subscription to 'closed/x' refused" in err, err
+
+
+@case
 def closed_port_cannot_connect():
     port = str(free_port())
     rc, _, err = run("petrel-pub", ["-h", "127.0.0.1", "-p", port, "-t", "t", "-m", "x"])
@@ -131,8 +157,8 @@ def broker_gone_is_reported():
 
 @case
 def keep_alive_pings():
-    # [MQTT-3.1.2-23] with nothing else to send, the client sends PINGREQ
-    # within the keep-alive period.
+    # [MQTT-3.1.2-23] (3.1.1): with nothing else to send, the client sends
+    # PINGREQ within the keep-alive period.
     with Broker() as b:
         rc, _, err = run("petrel-sub", ["-t", "cli/ka", "-k", "1", "-W", "3", "-d"], broker=b)
         eq(rc, EXIT_TIMEOUT, "status")

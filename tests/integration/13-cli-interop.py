@@ -76,8 +76,8 @@ def two_user_properties_in_order():
 
 @case
 def persistent_session_with_c():
-    # [MQTT-3.1.2-4] with clean session off the broker keeps the
-    # subscription and queues QoS 1 messages while the client is away.
+    # 3.1.1 [MQTT-3.1.2-4], 5.0 [MQTT-3.1.2-5]: with clean session off the
+    # broker keeps the subscription and queues QoS 1 messages meanwhile.
     with Broker() as b:
         for version in ("311", "5"):
             cid = "cli-persist-" + version
@@ -90,6 +90,26 @@ def persistent_session_with_c():
             eq(rc, 0, "mosquitto_pub (%s)" % err)
             rc, out, err = run("petrel-sub", args + ["-C", "1", "-W", "10"], broker=b)
             eq((rc, out), (EXIT_OK, b"while away\n"), "queued message (%s)" % err)
+
+
+@case
+def count_leaves_the_rest_for_next_time():
+    # -C 1 takes one message; the others the broker sent in the same burst
+    # stay unacknowledged, so the persistent session delivers them on the
+    # next connection [MQTT-4.4.0-1], none lost and none twice.
+    with Broker() as b:
+        for version, qos in (("311", "1"), ("5", "2")):
+            cid = "cli-count-" + version
+            topic = "cli/count/" + version
+            args = ["-V", version, "-c", "-i", cid, "-q", qos, "-t", topic]
+            eq(run("petrel-sub", args + ["-W", "1"], broker=b)[0], EXIT_TIMEOUT, "first visit")
+            rc, _, err = run("petrel-pub", ["-V", version, "-q", qos, "-t", topic, "-l"],
+                             input=b"m1\nm2\nm3\n", broker=b)
+            eq(rc, EXIT_OK, "pub (%s)" % err)
+            rc, out, err = run("petrel-sub", args + ["-C", "1", "-W", "10"], broker=b)
+            eq((rc, out), (EXIT_OK, b"m1\n"), "one message (%s)" % err)
+            rc, out, err = run("petrel-sub", args + ["-C", "2", "-W", "10"], broker=b)
+            eq((rc, out), (EXIT_OK, b"m2\nm3\n"), "the rest (%s)" % err)
 
 
 main()

@@ -102,8 +102,8 @@ def repeat_with_delay():
 
 @case
 def retained_seen_by_later_subscriber():
-    # [MQTT-3.3.1-6] a new subscription gets the retained message, with the
-    # retain flag set [MQTT-3.3.1-9] (so -R leaves it out).
+    # 3.1.1 [MQTT-3.3.1-6]: a new subscription gets the retained message,
+    # with the retain flag set [MQTT-3.3.1-8] (so -R leaves it out).
     with Broker() as b:
         for version in ("311", "5"):
             topic = "cli/retained/" + version
@@ -116,7 +116,7 @@ def retained_seen_by_later_subscriber():
             rc, out, _ = run("petrel-sub", ["-V", version, "-t", topic, "-R", "-W", "1"],
                              broker=b)
             eq((rc, out), (EXIT_TIMEOUT, b""), "-R leaves out the stale message")
-            # An empty retained message clears it [MQTT-3.3.1-10].
+            # An empty retained message clears it (3.1.1 [MQTT-3.3.1-10], 5.0 [MQTT-3.3.1-6]).
             eq(run("petrel-pub", ["-V", version, "-t", topic, "-n", "-r"], broker=b)[0],
                EXIT_OK, "clear")
             rc, out, _ = run("petrel-sub", ["-V", version, "-t", topic, "-W", "1"], broker=b)

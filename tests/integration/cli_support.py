@@ -183,6 +183,112 @@ class Broker:
         return ["-h", self.host, "-p", str(self.port)]
 
 
+class FakeBroker:
+    """A listening socket the test answers by hand, for the client-side
+    rules no well-behaved broker exercises (duplicates, silence, bad acks)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.host, self.port = "127.0.0.1", self.sock.getsockname()[1]
+        self.conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.conn:
+            self.conn.close()
+        self.sock.close()
+
+    def args(self):
+        return ["-h", self.host, "-p", str(self.port)]
+
+    def accept(self, timeout=10):
+        self.sock.settimeout(timeout * SCALE)
+        self.conn, _ = self.sock.accept()
+        return self
+
+    def _read(self, n, deadline):
+        data = b""
+        while len(data) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("fake broker: no packet in time")
+            self.conn.settimeout(left)
+            chunk = self.conn.recv(n - len(data))
+            if not chunk:
+                raise AssertionError("fake broker: the client closed the connection")
+            data += chunk
+        return data
+
+    def packet(self, timeout=10):
+        """Reads one packet; returns (first byte, body)."""
+        deadline = time.monotonic() + timeout * SCALE
+        first = self._read(1, deadline)[0]
+        length, shift = 0, 0
+        while True:
+            b = self._read(1, deadline)[0]
+            length |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        return first, self._read(length, deadline)
+
+    def expect(self, first_byte, timeout=10):
+        first, body = self.packet(timeout)
+        if first != first_byte:
+            raise AssertionError("fake broker: got packet 0x%02x %r, want 0x%02x"
+                                 % (first, body, first_byte))
+        return body
+
+    def expect_nothing(self, seconds):
+        self.conn.settimeout(seconds)
+        try:
+            data = self.conn.recv(1)
+        except socket.timeout:
+            return
+        raise AssertionError("fake broker: unexpected bytes %r" % data)
+
+    def send(self, data):
+        self.conn.sendall(data)
+
+
+class Tool:
+    """A tool running in the background while the test plays the broker."""
+
+    def __init__(self, name, args, broker, input=None, stdin_open=False):
+        """input: bytes for stdin, then end of file; stdin_open: a pipe left
+        open until close_stdin() (or finish())."""
+        self.name = name
+        piped = input is not None or stdin_open
+        self.proc = _spawn([tool(name)] + broker.args() + list(args),
+                           stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.out = self.err = None
+        if input is not None:
+            self.proc.stdin.write(input)
+            self.proc.stdin.flush()
+        if not stdin_open:
+            self.close_stdin()
+
+    def close_stdin(self):
+        if self.proc.stdin:
+            self.proc.stdin.close()
+            self.proc.stdin = None  # so communicate() leaves it alone
+
+    def finish(self, timeout=10):
+        try:
+            out, err = self.proc.communicate(timeout=timeout * SCALE)
+        except subprocess.TimeoutExpired:
+            stop(self.proc, signal.SIGKILL)
+            raise AssertionError("%s did not exit in time" % self.name)
+        self.out, self.err = out, err.decode("utf-8", "replace")
+        check_sanitizer(self.err, self.name)
+        return self.proc.returncode
+
+
 def run(name, args, input=None, timeout=20, broker=None):
     """Runs a tool to completion (bounded); returns (status, stdout, stderr)."""
     argv = [tool(name) if name.startswith("petrel") else name]
