@@ -260,10 +260,23 @@ int cli_client_disconnect(struct cli_client *c, const struct mqtt_props *props);
 /* Closes the socket (if open) and frees the buffers and tables. */
 void cli_client_fini(struct cli_client *c);
 
-/* Internal to the client (common_qos.c), used by common.c. */
+/* Between common.c and common_qos.c; the tools do not call these. */
+
+/* Handles a decoded PUBLISH, PUBACK, PUBREC, PUBREL or PUBCOMP from the
+ * broker: delivers to on_message, answers, updates tx/rx. Returns
+ * CLI_EXIT_OK or CLI_EXIT_PROTOCOL (an ack for an id not awaiting it, a
+ * Topic Alias, another packet type), already reported. */
 int cli_qos_on_packet(struct cli_client *c, const struct mqtt_packet *p);
+
+/* Records an outgoing QoS 1/2 PUBLISH just queued with packet id `id`, as
+ * awaiting PUBACK (QoS 1) or PUBREC (QoS 2). Returns CLI_EXIT_OK. */
 int cli_qos_track(struct cli_client *c, uint16_t id, uint8_t qos);
+
+/* The next packet id (1..65535, wrapping) not held by an outgoing message. */
 uint16_t cli_qos_next_id(struct cli_client *c);
+
+/* Queues PUBACK, PUBREC, PUBREL or PUBCOMP (type) for id with a v5 reason
+ * code (ignored before v5). Returns CLI_EXIT_OK or a failure code. */
 int cli_client_send_ack(struct cli_client *c, uint8_t type, uint16_t id, uint8_t reason);
 
 /* Opens a TCP connection to host:port (host may be a name, an IPv4

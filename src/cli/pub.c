@@ -24,50 +24,56 @@
 /* -l stops reading stdin while this much is waiting for the socket. */
 #define LINES_OUT_MAX (1u << 20)
 
-static void usage(FILE *out)
+/* The synopsis; with `full` (--help) every option and the exit statuses. */
+static void usage(FILE *out, bool full)
 {
-    fprintf(
-        out,
+    fputs(
         "Usage: " PROG " [-h HOST] [-p PORT] [-V 31|311|5] [-i ID] [-u USER [-P PASSWORD]]\n"
         "                  [-k KEEPALIVE] [-c] [-x EXPIRY] [-q QOS] [-r] [-d] -t TOPIC\n"
         "                  {-m MESSAGE | -f FILE | -l | -n | -s} [--repeat N] [--repeat-delay S]\n"
         "                  [--will-topic T [--will-payload P] [--will-qos Q] [--will-retain]]\n"
         "                  [-D COMMAND NAME VALUE | -D COMMAND user-property KEY VALUE]...\n"
-        "       " PROG " --help | --version\n"
-        "\n"
-        "Publishes a message to an MQTT broker and waits until it is acknowledged.\n"
-        "\n"
-        "  -h HOST      broker host name or address, IPv4 or IPv6 (default localhost)\n"
-        "  -p PORT      broker port (default 1883)\n"
-        "  -t TOPIC     topic to publish to\n"
-        "  -m MESSAGE   the message\n"
-        "  -f FILE      the whole file is the message (any bytes, zero bytes included)\n"
-        "  -l           one message per line of stdin, without its newline\n"
-        "  -n           an empty (null) message\n"
-        "  -s           the whole of stdin is the message\n"
-        "  -q QOS       0, 1 or 2 (default 0)\n"
-        "  -r           retain the message\n"
-        "  --repeat N   publish the message N times (with -m, -f, -n, -s)\n"
-        "  --repeat-delay S  seconds between repeats (decimals allowed)\n"
-        "  -i ID        client id (default petrel-pub-PID)\n"
-        "  -u USER      user name;  -P PASSWORD  password\n"
-        "  -k SECONDS   keep-alive (default 60; 0 disables)\n"
-        "  -V VERSION   MQTT version: 31, 311 or 5 (also mqttv31, mqttv311, mqttv5;\n"
-        "               default 311; -D and -x select 5)\n"
-        "  -c           persistent session (clean session off; needs -i)\n"
-        "  -x SECONDS   MQTT 5 session expiry interval (-1: never)\n"
-        "  -d           print every packet sent and received on stderr\n"
-        "  --will-topic, --will-payload, --will-qos, --will-retain\n"
-        "               the will, published by the broker if the connection breaks\n"
-        "  -D COMMAND NAME VALUE\n"
-        "               an MQTT 5 property; COMMAND is connect, publish, disconnect or\n"
-        "               will; NAME one of user-property (KEY VALUE), content-type,\n"
-        "               correlation-data, message-expiry-interval, payload-format-indicator,\n"
-        "               response-topic, session-expiry-interval, receive-maximum,\n"
-        "               maximum-packet-size, request-problem-information,\n"
-        "               request-response-information, will-delay-interval\n"
-        "  --help       this help;  --version  the version\n"
-        "\n");
+        "       " PROG " --help | --version\n",
+        out);
+    if (!full) {
+        fputs("Run '" PROG " --help' for every option and the exit statuses.\n", out);
+        return;
+    }
+    fputs("\n"
+          "Publishes a message to an MQTT broker and waits until it is acknowledged.\n"
+          "\n"
+          "  -h HOST      broker host name or address, IPv4 or IPv6 (default localhost)\n"
+          "  -p PORT      broker port (default 1883)\n"
+          "  -t TOPIC     topic to publish to\n"
+          "  -m MESSAGE   the message\n"
+          "  -f FILE      the whole file is the message (any bytes, zero bytes included)\n"
+          "  -l           one message per line of stdin, without its newline\n"
+          "  -n           an empty (null) message\n"
+          "  -s           the whole of stdin is the message\n"
+          "  -q QOS       0, 1 or 2 (default 0)\n"
+          "  -r           retain the message\n"
+          "  --repeat N   publish the message N times (with -m, -f, -n, -s)\n"
+          "  --repeat-delay S  seconds between repeats (decimals allowed)\n"
+          "  -i ID        client id (default petrel-pub-PID)\n"
+          "  -u USER      user name;  -P PASSWORD  password\n"
+          "  -k SECONDS   keep-alive (default 60; 0 disables)\n"
+          "  -V VERSION   MQTT version: 31, 311 or 5 (also mqttv31, mqttv311, mqttv5;\n"
+          "               default 311; -D and -x select 5)\n"
+          "  -c           persistent session (clean session off; needs -i)\n"
+          "  -x SECONDS   MQTT 5 session expiry interval (-1: never)\n"
+          "  -d           print every packet sent and received on stderr\n"
+          "  --will-topic, --will-payload, --will-qos, --will-retain\n"
+          "               the will, published by the broker if the connection breaks\n"
+          "  -D COMMAND NAME VALUE\n"
+          "               an MQTT 5 property; COMMAND is connect, publish, disconnect or\n"
+          "               will; NAME one of user-property (KEY VALUE), content-type,\n"
+          "               correlation-data, message-expiry-interval, payload-format-indicator,\n"
+          "               response-topic, session-expiry-interval, receive-maximum,\n"
+          "               maximum-packet-size, request-problem-information,\n"
+          "               request-response-information, will-delay-interval\n"
+          "  --help       this help;  --version  the version\n"
+          "\n",
+          out);
     cli_exit_codes_print(out, CLI_PUB);
 }
 
@@ -218,14 +224,14 @@ int main(int argc, char **argv)
     int rc = CLI_EXIT_OK;
     switch (cli_opts_parse(&p.o, CLI_PUB, argc, argv)) {
     case CLI_PARSE_HELP:
-        usage(stdout);
+        usage(stdout, true);
         break;
     case CLI_PARSE_VERSION:
         printf(PROG " %s\n", PETREL_VERSION);
         break;
     case CLI_PARSE_ERROR:
-        fprintf(stderr, PROG ": %s\n\n", p.o.err);
-        usage(stderr);
+        fprintf(stderr, PROG ": %s\n", p.o.err);
+        usage(stderr, false);
         rc = CLI_EXIT_USAGE;
         break;
     default: {

@@ -25,50 +25,56 @@
 /* How long a stop waits for QoS 2 exchanges already begun. */
 #define FINISH_MS 2000u
 
-static void usage(FILE *out)
+/* The synopsis; with `full` (--help) every option and the exit statuses. */
+static void usage(FILE *out, bool full)
 {
-    fprintf(out,
-            "Usage: " PROG " [-h HOST] [-p PORT] [-V 31|311|5] [-i ID] [-u USER [-P PASSWORD]]\n"
-            "                  [-k KEEPALIVE] [-c] [-x EXPIRY] [-q QOS] [-d] [-v] [-N] [-R]\n"
-            "                  [-C COUNT] [-W SECONDS] [-T FILTER]... [-U FILTER]...\n"
-            "                  [--will-topic T [--will-payload P] [--will-qos Q] [--will-retain]]\n"
-            "                  [-D COMMAND NAME VALUE | -D COMMAND user-property KEY VALUE]...\n"
-            "                  -t FILTER...\n"
-            "       " PROG " --help | --version\n"
-            "\n"
-            "Subscribes to topic filters on an MQTT broker and prints the messages.\n"
-            "\n"
-            "  -h HOST      broker host name or address, IPv4 or IPv6 (default localhost)\n"
-            "  -p PORT      broker port (default 1883)\n"
-            "  -t FILTER    topic filter to subscribe to (repeatable)\n"
-            "  -q QOS       maximum QoS of the subscriptions: 0, 1 or 2 (default 0)\n"
-            "  -v           print \"topic payload\" instead of the payload alone\n"
-            "  -N           no newline after each message\n"
-            "  -R           do not print stale (retained) messages\n"
-            "  -C COUNT     exit after COUNT messages\n"
-            "  -W SECONDS   exit after SECONDS (counted from the connection), status 4\n"
-            "  -T FILTER    do not print messages whose topic matches FILTER (repeatable)\n"
-            "  -U FILTER    unsubscribe from FILTER (repeatable; after the -t subscriptions)\n"
-            "  -i ID        client id (default petrel-sub-PID)\n"
-            "  -u USER      user name;  -P PASSWORD  password\n"
-            "  -k SECONDS   keep-alive (default 60; 0 disables)\n"
-            "  -V VERSION   MQTT version: 31, 311 or 5 (also mqttv31, mqttv311, mqttv5;\n"
-            "               default 311; -D and -x select 5)\n"
-            "  -c           persistent session (clean session off; needs -i)\n"
-            "  -x SECONDS   MQTT 5 session expiry interval (-1: never)\n"
-            "  -d           print every packet sent and received on stderr\n"
-            "  --will-topic, --will-payload, --will-qos, --will-retain\n"
-            "               the will, published by the broker if the connection breaks\n"
-            "  -D COMMAND NAME VALUE\n"
-            "               an MQTT 5 property; COMMAND is connect, subscribe, unsubscribe,\n"
-            "               disconnect or will; NAME one of user-property (KEY VALUE),\n"
-            "               session-expiry-interval, receive-maximum, maximum-packet-size,\n"
-            "               request-problem-information, request-response-information,\n"
-            "               subscription-identifier, and for will: content-type,\n"
-            "               correlation-data, message-expiry-interval,\n"
-            "               payload-format-indicator, response-topic, will-delay-interval\n"
-            "  --help       this help;  --version  the version\n"
-            "\n");
+    fputs("Usage: " PROG " [-h HOST] [-p PORT] [-V 31|311|5] [-i ID] [-u USER [-P PASSWORD]]\n"
+          "                  [-k KEEPALIVE] [-c] [-x EXPIRY] [-q QOS] [-d] [-v] [-N] [-R]\n"
+          "                  [-C COUNT] [-W SECONDS] [-T FILTER]... [-U FILTER]...\n"
+          "                  [--will-topic T [--will-payload P] [--will-qos Q] [--will-retain]]\n"
+          "                  [-D COMMAND NAME VALUE | -D COMMAND user-property KEY VALUE]...\n"
+          "                  -t FILTER...\n"
+          "       " PROG " --help | --version\n",
+          out);
+    if (!full) {
+        fputs("Run '" PROG " --help' for every option and the exit statuses.\n", out);
+        return;
+    }
+    fputs("\n"
+          "Subscribes to topic filters on an MQTT broker and prints the messages.\n"
+          "\n"
+          "  -h HOST      broker host name or address, IPv4 or IPv6 (default localhost)\n"
+          "  -p PORT      broker port (default 1883)\n"
+          "  -t FILTER    topic filter to subscribe to (repeatable)\n"
+          "  -q QOS       maximum QoS of the subscriptions: 0, 1 or 2 (default 0)\n"
+          "  -v           print \"topic payload\" instead of the payload alone\n"
+          "  -N           no newline after each message\n"
+          "  -R           do not print stale (retained) messages\n"
+          "  -C COUNT     exit after COUNT messages\n"
+          "  -W SECONDS   exit after SECONDS (counted from the connection), status 4\n"
+          "  -T FILTER    do not print messages whose topic matches FILTER (repeatable)\n"
+          "  -U FILTER    unsubscribe from FILTER (repeatable; after the -t subscriptions)\n"
+          "  -i ID        client id (default petrel-sub-PID)\n"
+          "  -u USER      user name;  -P PASSWORD  password\n"
+          "  -k SECONDS   keep-alive (default 60; 0 disables)\n"
+          "  -V VERSION   MQTT version: 31, 311 or 5 (also mqttv31, mqttv311, mqttv5;\n"
+          "               default 311; -D and -x select 5)\n"
+          "  -c           persistent session (clean session off; needs -i)\n"
+          "  -x SECONDS   MQTT 5 session expiry interval (-1: never)\n"
+          "  -d           print every packet sent and received on stderr\n"
+          "  --will-topic, --will-payload, --will-qos, --will-retain\n"
+          "               the will, published by the broker if the connection breaks\n"
+          "  -D COMMAND NAME VALUE\n"
+          "               an MQTT 5 property; COMMAND is connect, subscribe, unsubscribe,\n"
+          "               disconnect or will; NAME one of user-property (KEY VALUE),\n"
+          "               session-expiry-interval, receive-maximum, maximum-packet-size,\n"
+          "               request-problem-information, request-response-information,\n"
+          "               subscription-identifier, and for will: content-type,\n"
+          "               correlation-data, message-expiry-interval,\n"
+          "               payload-format-indicator, response-topic, will-delay-interval\n"
+          "  --help       this help;  --version  the version\n"
+          "\n",
+          out);
     cli_exit_codes_print(out, CLI_SUB);
 }
 
@@ -204,14 +210,14 @@ int main(int argc, char **argv)
     int rc = CLI_EXIT_OK;
     switch (cli_opts_parse(&s.o, CLI_SUB, argc, argv)) {
     case CLI_PARSE_HELP:
-        usage(stdout);
+        usage(stdout, true);
         break;
     case CLI_PARSE_VERSION:
         printf(PROG " %s\n", PETREL_VERSION);
         break;
     case CLI_PARSE_ERROR:
-        fprintf(stderr, PROG ": %s\n\n", s.o.err);
-        usage(stderr);
+        fprintf(stderr, PROG ": %s\n", s.o.err);
+        usage(stderr, false);
         rc = CLI_EXIT_USAGE;
         break;
     default: {

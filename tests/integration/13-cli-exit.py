@@ -11,7 +11,7 @@ import time
 
 from cli_support import (BROKER_KIND, EXIT_NETWORK, EXIT_OK, EXIT_PROTOCOL, EXIT_REFUSED, EXIT_TIMEOUT,
                          EXIT_USAGE, SCALE, Broker, Skip, Sub, base_dir, case, eq, free_port,
-                         ipv6_available, main, run, stop)
+                         ipv6_available, main, run)
 
 
 @case

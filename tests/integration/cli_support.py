@@ -174,9 +174,15 @@ class Broker:
         stop(self.proc, signal.SIGKILL)
 
     def __exit__(self, *exc):
+        early = self.proc.poll()  # set when the broker died during the case
         rc = stop(self.proc)
         check_sanitizer(self.log_text(), "the broker")
-        if exc[0] is None and rc not in (0, -signal.SIGKILL):
+        if exc[0] is not None:
+            # The case failed: say how the broker was, for the diagnosis.
+            sys.stderr.write("broker: %s; log:\n%s\n" % (
+                "exited by itself with status %s" % early if early is not None
+                else "running, stopped with status %s" % rc, self.log_text()))
+        elif rc not in (0, -signal.SIGKILL):
             raise AssertionError("broker exit status %s:\n%s" % (rc, self.log_text()))
 
     def args(self):
