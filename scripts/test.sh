@@ -3,7 +3,8 @@
 #   1. plain build (RelWithDebInfo, gcc) and its unit tests
 #   2. ASan+UBSan build (clang) and its unit tests
 #   3. integration tests against the plain build with `threads 1` and `threads 4`
-#   4. integration tests against the ASan+UBSan build
+#   4. integration tests against the ASan+UBSan build, and against a
+#      ThreadSanitizer build with `threads 4`
 #   5. the README's config reference matches the option table
 #   6. a short libFuzzer run of every fuzz target
 # Environment: JOBS (parallel build jobs), FUZZ_SECONDS (per target, default 20).
@@ -38,6 +39,19 @@ $PY tests/integration/run.py --bin build/bin --threads 4
 
 step "integration tests: ASan+UBSan, threads 2"
 $PY tests/integration/run.py --bin build-asan/bin --threads 2 --sanitized
+
+step "build: ThreadSanitizer (clang), broker only"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+    -DSANITIZE=thread >/dev/null
+cmake --build build-tsan -j "$JOBS" --target petrel
+
+step "integration tests: ThreadSanitizer, threads 4"
+mkdir -p build-tsan/bin
+for tool in petrel-pub petrel-sub petrel-passwd; do
+    ln -sf "$(pwd)/build/bin/$tool" build-tsan/bin/$tool
+done
+TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+    $PY tests/integration/run.py --bin build-tsan/bin --threads 4 --sanitized
 
 step "config reference in README matches the option table"
 scripts/gen-config-doc.sh build/bin/petrel --check

@@ -184,22 +184,32 @@ static void server_fini(struct app *a)
     free(srv->listener_ports);
 }
 
+/* Every worker is initialised before any thread runs: a running worker
+ * may post to any other (a client moving to its session's worker). */
 static int start_workers(struct app *a, unsigned *started)
 {
     struct server *srv = &a->srv;
     size_t nl = a->cfg->listener_count;
     int *fds = xmalloc((nl ? nl : 1) * sizeof *fds);
     int rc = 0;
+    unsigned inited = 0;
     for (unsigned i = 0; i < srv->nworkers && rc == 0; i++) {
         for (size_t l = 0; l < nl; l++)
             fds[l] = a->fds[l * srv->nworkers + i];
         rc = worker_init(&srv->workers[i], srv, i, fds, a->auth);
         if (rc == 0)
-            rc = worker_start(&srv->workers[i]);
+            inited++;
+    }
+    free(fds);
+    if (rc != 0) {
+        log_error("cannot start worker %u: %s", inited, uv_strerror(rc));
+        return rc;
+    }
+    for (unsigned i = 0; i < srv->nworkers && rc == 0; i++) {
+        rc = worker_start(&srv->workers[i]);
         if (rc == 0)
             (*started)++;
     }
-    free(fds);
     return rc;
 }
 

@@ -40,8 +40,8 @@ static int parse_passwd(void *out, const char *name, const uint8_t *text, size_t
     return auth_users_parse(out, AUTH_FMT_MOSQUITTO, name, text, len, err, errlen);
 }
 
-static int parse_properties(void *out, const char *name, const uint8_t *text, size_t len,
-                            char *err, size_t errlen)
+static int parse_properties(void *out, const char *name, const uint8_t *text, size_t len, char *err,
+                            size_t errlen)
 {
     return auth_users_parse(out, AUTH_FMT_PROPERTIES, name, text, len, err, errlen);
 }

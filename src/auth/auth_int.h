@@ -30,8 +30,8 @@
 
 /* A line iterator over a file's bytes. */
 struct auth_text {
-    const char *name;  /* for messages; borrowed */
-    const uint8_t *p;  /* borrowed */
+    const char *name; /* for messages; borrowed */
+    const uint8_t *p; /* borrowed */
     size_t len;
     size_t off;
     unsigned line; /* number of the line last returned, from 1 */
@@ -170,7 +170,7 @@ struct acl_entry {
 };
 
 struct acl_block {
-    struct auth_name name;         /* user or group name; empty for anon/patterns */
+    struct auth_name name;          /* user or group name; empty for anon/patterns */
     const struct auth_group *group; /* group blocks: the group (borrowed from groups) */
     struct acl_entry *v;            /* owned */
     size_t n, cap;

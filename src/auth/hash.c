@@ -140,21 +140,28 @@ static bool argon2_b64_field(const char **s, char end, size_t min, size_t max)
     return true;
 }
 
+/* Reads "NAME=NUMBER" followed by end. */
+static bool parse_param(const char **s, const char *name, char end, unsigned long max,
+                        unsigned long *out)
+{
+    size_t n = strlen(name);
+    if (strncmp(*s, name, n) != 0)
+        return false;
+    *s += n;
+    return parse_uint(s, end, max, out);
+}
+
 static bool argon2_valid(const char *stored, const char **why)
 {
     const char *p = stored + strlen(argon2id_prefix);
     unsigned long v, m, t, par;
-    if (strncmp(p, "v=", 2) == 0) {
-        p += 2;
-        if (!parse_uint(&p, '$', 255, &v)) {
-            *why = "bad argon2 version field";
-            return false;
-        }
+    if (strncmp(p, "v=", 2) == 0 && !parse_param(&p, "v=", '$', 255, &v)) {
+        *why = "bad argon2 version field";
+        return false;
     }
-    if (strncmp(p, "m=", 2) != 0 || (p += 2, !parse_uint(&p, ',', ARGON2_MAX_M_KIB, &m)) ||
-        strncmp(p, "t=", 2) != 0 || (p += 2, !parse_uint(&p, ',', ARGON2_MAX_T, &t)) ||
-        strncmp(p, "p=", 2) != 0 || (p += 2, !parse_uint(&p, '$', ARGON2_MAX_P, &par)) ||
-        t == 0 || par == 0 || m < 8 * par) {
+    if (!parse_param(&p, "m=", ',', ARGON2_MAX_M_KIB, &m) ||
+        !parse_param(&p, "t=", ',', ARGON2_MAX_T, &t) ||
+        !parse_param(&p, "p=", '$', ARGON2_MAX_P, &par) || t == 0 || par == 0 || m < 8 * par) {
         *why = "argon2id parameters must be m=KiB,t=N,p=N with m <= 1048576, t <= 1000, p <= 64";
         return false;
     }
@@ -255,8 +262,8 @@ bool auth_verify_password(const char *stored, struct slice password)
     /* Plain text: compare digests so the time does not depend on where the
      * first differing byte is, nor on the stored length. */
     uint8_t a[SHA512_LEN], b[SHA512_LEN];
-    bool ok = sha512_two(password, NULL, 0, a) &&
-              sha512_two(slice_cstr(stored), NULL, 0, b) && CRYPTO_memcmp(a, b, SHA512_LEN) == 0;
+    bool ok = sha512_two(password, NULL, 0, a) && sha512_two(slice_cstr(stored), NULL, 0, b) &&
+              CRYPTO_memcmp(a, b, SHA512_LEN) == 0;
     OPENSSL_cleanse(a, sizeof a);
     return ok;
 }

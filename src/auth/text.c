@@ -66,7 +66,8 @@ void auth_errf(char *err, size_t errlen, const char *name, unsigned line, const 
 {
     if (err == NULL || errlen == 0)
         return;
-    int n = line ? snprintf(err, errlen, "%s:%u: ", name, line) : snprintf(err, errlen, "%s: ", name);
+    int n =
+        line ? snprintf(err, errlen, "%s:%u: ", name, line) : snprintf(err, errlen, "%s: ", name);
     if (n < 0 || (size_t)n >= errlen)
         return;
     va_list ap;

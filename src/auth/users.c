@@ -258,8 +258,8 @@ void auth_users_merge(struct auth_users *dst, struct auth_users *src, const char
         }
         char pr[128];
         log_warn("user '%s' is in both %s and %s; the entry in %s is used",
-                 log_printable(slice_make(s->name, s->name_len), pr, sizeof pr), dst_name,
-                 src_name, dst_name);
+                 log_printable(slice_make(s->name, s->name_len), pr, sizeof pr), dst_name, src_name,
+                 dst_name);
         free(s->name);
         free(s->stored);
     }

@@ -208,6 +208,13 @@ void client_process_input(struct client *c)
     if (c->in_input)
         return; /* CONNECT completed inline: the running loop below goes on */
     c->in_input = true;
+    if (c->state == CLIENT_NEW && buf_used(in) > 0 && (buf_head(in)[0] >> 4) != MQTT_CONNECT) {
+        /* Said as soon as the first byte is in, not after a body that may
+         * never come [MQTT-3.1.0-1]. */
+        c->in_input = false;
+        client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR, "first packet is not CONNECT");
+        return;
+    }
     while (handling(c) && buf_used(in) > 0) {
         struct mqtt_frame f;
         const char *why = NULL;

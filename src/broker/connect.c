@@ -108,9 +108,11 @@ static uint8_t check_keepalive(struct client *c, const struct mqtt_connect *p,
             r->keepalive = (uint16_t)max;
         return 0;
     }
-    /* 3.1.1 has no way to tell the client; refuse, as mosquitto does. */
+    /* 3.1.1 has no way to tell the client; the cap still applies (a client
+     * idle past 1.5 x max_keepalive is closed). 0 stays 0: such a client
+     * never sends PINGREQ and would be cut off for being quiet. */
     if (p->keep_alive > max)
-        return MQTT_RC_CLIENT_IDENTIFIER_NOT_VALID;
+        r->keepalive = (uint16_t)max;
     return 0;
 }
 
@@ -163,9 +165,10 @@ static void decode_failed(struct client *c, const struct mqtt_connect *p, int rc
 {
     c->version = p->version;
     if (rc == -MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION) {
-        /* Answer in a form the client understands [MQTT-3.1.2-2]: 3.1.1's
-         * return code 1 unless it asked for v5 or newer. */
-        c->version = p->version >= MQTT_V5 ? MQTT_V5 : MQTT_V311;
+        /* Answer in the form every version understands: 3.1.1's return
+         * code 1 [MQTT-3.1.2-2] (a level we don't know may not read a v5
+         * CONNACK). */
+        c->version = MQTT_V311;
         refuse(c, MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION, why ? why : "unsupported protocol level");
         return;
     }

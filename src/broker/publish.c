@@ -45,9 +45,9 @@ static uint8_t check_publish(struct client *c, const struct mqtt_publish *p, con
         *why = "topic longer or deeper than the configured limit";
         return MQTT_RC_TOPIC_NAME_INVALID;
     }
-    if (p->topic.ptr[0] == '$') {
-        /* '$' topics are the server's [MQTT-4.7.2-1 note]; clients don't publish there. */
-        *why = "topics starting with '$' are reserved";
+    if (slice_starts_with(p->topic, SLICE_LIT("$SYS/")) || slice_eq_cstr(p->topic, "$SYS")) {
+        /* $SYS is the broker's own; clients may not write there. */
+        *why = "$SYS topics are written by the broker only";
         return MQTT_RC_NOT_AUTHORIZED;
     }
     struct slice user = slice_make(c->username, c->username_len);

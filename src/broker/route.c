@@ -314,7 +314,7 @@ void broker_publish_will(struct client *c)
                                         : SLICE_NULL);
     struct slice user = slice_make(c->username, c->username_len);
     if (!auth_acl_allows(w->auth, id, c->username ? &user : NULL, m->topic, AUTH_ACCESS_WRITE) ||
-        m->topic.ptr[0] == '$') {
+        slice_starts_with(m->topic, SLICE_LIT("$SYS"))) {
         char topic[128];
         log_notice("will not published (denied): topic=%s",
                    log_printable(m->topic, topic, sizeof topic));

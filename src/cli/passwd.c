@@ -35,7 +35,7 @@
 #define PASSWORD_MAX 65535 /* the longest password MQTT can carry */
 
 struct options {
-    bool create, delete, batch, update;
+    bool create, remove, batch, update;
     unsigned iterations;
     enum auth_file_format fmt;
     bool fmt_given;
@@ -119,10 +119,18 @@ static int parse_args(int argc, char **argv, struct options *o)
     int c;
     while ((c = getopt_long(argc, argv, "bcDUI:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'b': o->batch = true; break;
-        case 'c': o->create = true; break;
-        case 'D': o->delete = true; break;
-        case 'U': o->update = true; break;
+        case 'b':
+            o->batch = true;
+            break;
+        case 'c':
+            o->create = true;
+            break;
+        case 'D':
+            o->remove = true;
+            break;
+        case 'U':
+            o->update = true;
+            break;
         case 'I':
             if (parse_iterations(optarg, &o->iterations) < 0)
                 return fail("-I wants a number from 1 to 2147483647, not '%s'", optarg);
@@ -136,13 +144,17 @@ static int parse_args(int argc, char **argv, struct options *o)
             else
                 return fail("--format is mosquitto or apollo, not '%s'", optarg);
             break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return 1;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return 1;
         }
     }
-    int want = o->update ? 1 : o->delete ? 2 : o->batch ? 3 : 2;
-    if ((o->create && (o->delete || o->update)) || (o->delete && o->update) ||
-        (o->batch && (o->delete || o->update)))
+    int want = o->update ? 1 : o->remove ? 2 : o->batch ? 3 : 2;
+    if ((o->create && (o->remove || o->update)) || (o->remove && o->update) ||
+        (o->batch && (o->remove || o->update)))
         return fail("-c and -b set a password; -D and -U go alone");
     if (argc - optind != want) {
         usage(stderr);
@@ -220,7 +232,7 @@ static int pwfile_load(struct pwfile *f, const struct options *o)
     char *data, err[512];
     size_t len;
     struct stat st;
-    if (stat(o->file, &st) == -1 && errno == ENOENT && !o->update && !o->delete)
+    if (stat(o->file, &st) == -1 && errno == ENOENT && !o->update && !o->remove)
         return fail("%s: no such file (use -c to create it)", o->file);
     if (auth_file_read(o->file, &data, &len, err, sizeof err) < 0)
         return fail("%s", err);
@@ -299,8 +311,7 @@ static int pwfile_update(struct pwfile *f, const struct options *o)
 {
     for (size_t i = 0; i < f->n; i++) {
         struct line *l = &f->v[i];
-        if (l->key == NULL || auth_hash_kind_of(l->value) != AUTH_HASH_PLAIN ||
-            l->value[0] == '\0')
+        if (l->key == NULL || auth_hash_kind_of(l->value) != AUTH_HASH_PLAIN || l->value[0] == '\0')
             continue;
         char hash[HASH_CAP];
         if (hash_or_fail(l->value, o->iterations, hash))
@@ -449,7 +460,7 @@ static int run(const struct options *o, struct pwfile *f)
         return 1;
     if (o->update)
         return pwfile_update(f, o) || pwfile_save(f, o->file);
-    if (o->delete) {
+    if (o->remove) {
         if (pwfile_delete(f, o->user) == 0)
             return fail("user '%s' is not in %s", o->user, o->file);
         return pwfile_save(f, o->file);

@@ -30,7 +30,7 @@ int mqtt_ack_decode(struct mqtt_ack *out, const struct mqtt_frame *f, const stru
     rd_u8(&r, &out->reason);
     if (!mqtt_rc_allowed(f->type, cx->sender, out->reason))
         return PROTOCOL(why, "reason code not in the table for this acknowledgement "
-                              "[MQTT-3.4.2-1] [MQTT-3.5.2-1] [MQTT-3.6.2-1] [MQTT-3.7.2-1]");
+                             "[MQTT-3.4.2-1] [MQTT-3.5.2-1] [MQTT-3.6.2-1] [MQTT-3.7.2-1]");
     if (r.n == 0)
         return 0;
     int rc = mqtt_props_decode(&out->props, &r, PROPS_PUBACK, cx->sender, why);

@@ -55,8 +55,7 @@ static int check_flags(uint8_t flags, uint8_t version, const char **why)
 }
 
 /* Variable header: everything before the payload. */
-static int connect_header(struct mqtt_connect *out, struct rd *r, uint8_t *flags,
-                          const char **why)
+static int connect_header(struct mqtt_connect *out, struct rd *r, uint8_t *flags, const char **why)
 {
     uint8_t level;
     if (!rd_lenstr(r, &out->protocol_name) || !rd_u8(r, &level))
@@ -97,8 +96,7 @@ static int connect_will(struct mqtt_connect *out, struct rd *r, uint8_t flags, c
     return 0;
 }
 
-static int connect_payload(struct mqtt_connect *out, struct rd *r, uint8_t flags,
-                           const char **why)
+static int connect_payload(struct mqtt_connect *out, struct rd *r, uint8_t flags, const char **why)
 {
     if (!rd_lenstr(r, &out->client_id))
         return MALFORMED(why, "client identifier overruns the packet");
@@ -156,8 +154,9 @@ size_t mqtt_connect_encode(uint8_t *buf, size_t cap, const struct mqtt_connect *
     if (total > cap)
         return total;
 
-    uint8_t flags = (uint8_t)((c->clean_start ? CF_CLEAN : 0) | (c->has_username ? CF_USERNAME : 0) |
-                              (c->has_password ? CF_PASSWORD : 0));
+    uint8_t flags =
+        (uint8_t)((c->clean_start ? CF_CLEAN : 0) | (c->has_username ? CF_USERNAME : 0) |
+                  (c->has_password ? CF_PASSWORD : 0));
     if (c->has_will)
         flags |= (uint8_t)(CF_WILL | ((c->will.qos & 3) << CF_WILL_QOS_SHIFT) |
                            (c->will.retain ? CF_WILL_RETAIN : 0));
@@ -215,8 +214,7 @@ int mqtt_connack_decode(struct mqtt_connack *out, const struct mqtt_frame *f,
     return 0;
 }
 
-size_t mqtt_connack_encode(uint8_t *buf, size_t cap, const struct mqtt_connack *c,
-                           uint8_t version)
+size_t mqtt_connack_encode(uint8_t *buf, size_t cap, const struct mqtt_connack *c, uint8_t version)
 {
     bool v5 = version >= MQTT_V5;
     size_t plen = v5 ? mqtt_props_len(&c->props) : 0;

@@ -27,9 +27,8 @@ size_t mqtt_ping_encode(uint8_t *buf, size_t cap, uint8_t type)
 }
 
 /* Reason code, then properties, each optional from the end. */
-static int reason_and_props(struct rd *r, uint8_t *reason, struct mqtt_props *props,
-                            uint8_t type, enum props_kind kind, enum mqtt_sender sender,
-                            const char **why)
+static int reason_and_props(struct rd *r, uint8_t *reason, struct mqtt_props *props, uint8_t type,
+                            enum props_kind kind, enum mqtt_sender sender, const char **why)
 {
     memset(props, 0, sizeof *props);
     *reason = 0;
@@ -107,8 +106,8 @@ int mqtt_auth_decode(struct mqtt_auth *out, const struct mqtt_frame *f, const st
     if (f->body_len == 0)
         return 0; /* Success, no properties: the short form 3.15.2.1 allows */
     struct rd r = rd_frame(f);
-    int rc = reason_and_props(&r, &out->reason, &out->props, MQTT_AUTH, PROPS_AUTH, cx->sender,
-                              why);
+    int rc =
+        reason_and_props(&r, &out->reason, &out->props, MQTT_AUTH, PROPS_AUTH, cx->sender, why);
     if (rc)
         return rc;
     if (!MQTT_PROP_HAS(&out->props, MQTT_PROP_AUTHENTICATION_METHOD))

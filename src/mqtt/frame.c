@@ -56,10 +56,10 @@ size_t mqtt_fixed_header_encode(uint8_t *p, uint8_t type, uint8_t flags, uint32_
 /* The flags each type must carry [MQTT-2.1.3-1]; PUBLISH (0xFF here) has
  * meaningful flags that mqtt_publish_decode checks. */
 static const uint8_t required_flags[16] = {
-    [MQTT_CONNECT] = 0,     [MQTT_CONNACK] = 0,   [MQTT_PUBLISH] = 0xFF, [MQTT_PUBACK] = 0,
-    [MQTT_PUBREC] = 0,      [MQTT_PUBREL] = 2,    [MQTT_PUBCOMP] = 0,    [MQTT_SUBSCRIBE] = 2,
-    [MQTT_SUBACK] = 0,      [MQTT_UNSUBSCRIBE] = 2, [MQTT_UNSUBACK] = 0, [MQTT_PINGREQ] = 0,
-    [MQTT_PINGRESP] = 0,    [MQTT_DISCONNECT] = 0, [MQTT_AUTH] = 0,
+    [MQTT_CONNECT] = 0,  [MQTT_CONNACK] = 0,     [MQTT_PUBLISH] = 0xFF, [MQTT_PUBACK] = 0,
+    [MQTT_PUBREC] = 0,   [MQTT_PUBREL] = 2,      [MQTT_PUBCOMP] = 0,    [MQTT_SUBSCRIBE] = 2,
+    [MQTT_SUBACK] = 0,   [MQTT_UNSUBSCRIBE] = 2, [MQTT_UNSUBACK] = 0,   [MQTT_PINGREQ] = 0,
+    [MQTT_PINGRESP] = 0, [MQTT_DISCONNECT] = 0,  [MQTT_AUTH] = 0,
 };
 
 int mqtt_frame_parse(struct mqtt_frame *f, const uint8_t *buf, size_t n, uint32_t max_size,

@@ -341,7 +341,7 @@ struct mqtt_subscribe {
     struct mqtt_props props;
     uint32_t count;       /* number of subscriptions (>= 1, [MQTT-3.8.3-3]) */
     struct slice entries; /* the validated payload; read with mqtt_subscribe_next */
-    /* Encode only: the subscriptions to write (entries/count are ignored). */
+    /* Encode only: subs[0..count) are written (entries is ignored). */
     const struct mqtt_subscription *subs;
 };
 
@@ -350,7 +350,7 @@ struct mqtt_unsubscribe {
     struct mqtt_props props;
     uint32_t count;       /* number of filters (>= 1, [MQTT-3.10.3-2]) */
     struct slice entries; /* read with mqtt_unsubscribe_next */
-    const struct slice *filters; /* encode only */
+    const struct slice *filters; /* encode only: filters[0..count) */
 };
 
 /* SUBACK and UNSUBACK. */

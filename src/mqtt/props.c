@@ -60,8 +60,7 @@ static const struct prop_desc props_table[PROP_ID_MAX + 1] = {
     [0x19] = {PT_BYTE, K(CONNECT), F(request_response_information)},
     [0x1A] = {PT_UTF8, K(CONNACK), F(response_information)},
     [0x1C] = {PT_UTF8, K(CONNACK) | K(DISCONNECT), F(server_reference)},
-    [0x1F] = {PT_UTF8,
-              K(CONNACK) | K(PUBACK) | K(SUBACK) | K(UNSUBACK) | K(DISCONNECT) | K(AUTH),
+    [0x1F] = {PT_UTF8, K(CONNACK) | K(PUBACK) | K(SUBACK) | K(UNSUBACK) | K(DISCONNECT) | K(AUTH),
               F(reason_string)},
     [0x21] = {PT_U16, K(CONNECT) | K(CONNACK), F(receive_maximum)},
     [0x22] = {PT_U16, K(CONNECT) | K(CONNACK), F(topic_alias_maximum)},
@@ -78,13 +77,13 @@ static const struct prop_desc props_table[PROP_ID_MAX + 1] = {
 /* Ids written from their fields when encoding: all known but User Property. */
 #define B(id) MQTT_PROP_BIT(MQTT_PROP_##id)
 static const uint64_t encodable_mask =
-    B(PAYLOAD_FORMAT_INDICATOR) | B(MESSAGE_EXPIRY_INTERVAL) | B(CONTENT_TYPE) |
-    B(RESPONSE_TOPIC) | B(CORRELATION_DATA) | B(SUBSCRIPTION_IDENTIFIER) |
-    B(SESSION_EXPIRY_INTERVAL) | B(ASSIGNED_CLIENT_IDENTIFIER) | B(SERVER_KEEP_ALIVE) |
-    B(AUTHENTICATION_METHOD) | B(AUTHENTICATION_DATA) | B(REQUEST_PROBLEM_INFORMATION) |
-    B(WILL_DELAY_INTERVAL) | B(REQUEST_RESPONSE_INFORMATION) | B(RESPONSE_INFORMATION) |
-    B(SERVER_REFERENCE) | B(REASON_STRING) | B(RECEIVE_MAXIMUM) | B(TOPIC_ALIAS_MAXIMUM) |
-    B(TOPIC_ALIAS) | B(MAXIMUM_QOS) | B(RETAIN_AVAILABLE) | B(MAXIMUM_PACKET_SIZE) |
+    B(PAYLOAD_FORMAT_INDICATOR) | B(MESSAGE_EXPIRY_INTERVAL) | B(CONTENT_TYPE) | B(RESPONSE_TOPIC) |
+    B(CORRELATION_DATA) | B(SUBSCRIPTION_IDENTIFIER) | B(SESSION_EXPIRY_INTERVAL) |
+    B(ASSIGNED_CLIENT_IDENTIFIER) | B(SERVER_KEEP_ALIVE) | B(AUTHENTICATION_METHOD) |
+    B(AUTHENTICATION_DATA) | B(REQUEST_PROBLEM_INFORMATION) | B(WILL_DELAY_INTERVAL) |
+    B(REQUEST_RESPONSE_INFORMATION) | B(RESPONSE_INFORMATION) | B(SERVER_REFERENCE) |
+    B(REASON_STRING) | B(RECEIVE_MAXIMUM) | B(TOPIC_ALIAS_MAXIMUM) | B(TOPIC_ALIAS) |
+    B(MAXIMUM_QOS) | B(RETAIN_AVAILABLE) | B(MAXIMUM_PACKET_SIZE) |
     B(WILDCARD_SUBSCRIPTION_AVAILABLE) | B(SUBSCRIPTION_IDENTIFIER_AVAILABLE) |
     B(SHARED_SUBSCRIPTION_AVAILABLE);
 
@@ -213,9 +212,9 @@ static int prop_decode_one(struct mqtt_props *out, struct rd *blk, enum props_ki
     if ((props_table[id].kinds & (1u << kind)) == 0)
         return MALFORMED(why, "property not allowed in this packet (2.2.2.2)");
     if (MQTT_PROP_HAS(out, id)) {
-        bool repeatable = id == MQTT_PROP_USER_PROPERTY ||
-                          (id == MQTT_PROP_SUBSCRIPTION_IDENTIFIER && kind == PROPS_PUBLISH &&
-                           sender == MQTT_FROM_SERVER);
+        bool repeatable =
+            id == MQTT_PROP_USER_PROPERTY || (id == MQTT_PROP_SUBSCRIPTION_IDENTIFIER &&
+                                              kind == PROPS_PUBLISH && sender == MQTT_FROM_SERVER);
         if (!repeatable)
             return PROTOCOL(why, "property included more than once");
     }

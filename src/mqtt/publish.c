@@ -66,8 +66,7 @@ int mqtt_publish_decode(struct mqtt_publish *out, const struct mqtt_frame *f,
     return publish_topic_check(out, v5, why);
 }
 
-size_t mqtt_publish_encode(uint8_t *buf, size_t cap, const struct mqtt_publish *p,
-                           uint8_t version)
+size_t mqtt_publish_encode(uint8_t *buf, size_t cap, const struct mqtt_publish *p, uint8_t version)
 {
     bool v5 = version >= MQTT_V5;
     size_t plen = 0, rl = 2 + p->topic.len + (p->qos ? 2 : 0) + p->payload.len;

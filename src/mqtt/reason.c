@@ -19,30 +19,28 @@ struct rc_list {
 
 #define LIST(...)                                                                                  \
     {                                                                                              \
-        (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})                    \
+        (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})                     \
     }
 
 /* Table 3-1. */
-static const struct rc_list connack_rcs = LIST(0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86,
-                                               0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97,
-                                               0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F);
+static const struct rc_list connack_rcs =
+    LIST(0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95,
+         0x97, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9F);
 /* Tables 3-4 (PUBACK) and 3-5 (PUBREC). */
-static const struct rc_list puback_rcs = LIST(0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97,
-                                              0x99);
+static const struct rc_list puback_rcs = LIST(0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99);
 /* Tables 3-6 (PUBREL) and 3-7 (PUBCOMP). */
 static const struct rc_list pubrel_rcs = LIST(0x00, 0x92);
 /* Table 3-8. */
-static const struct rc_list suback_rcs = LIST(0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91,
-                                              0x97, 0x9E, 0xA1, 0xA2);
+static const struct rc_list suback_rcs =
+    LIST(0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2);
 /* Table 3-9. */
 static const struct rc_list unsuback_rcs = LIST(0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91);
 /* Table 3-10, split by the "Sent by" column. */
-static const struct rc_list disconnect_both_rcs = LIST(0x00, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93,
-                                                       0x94, 0x95, 0x96, 0x97, 0x98, 0x99);
+static const struct rc_list disconnect_both_rcs =
+    LIST(0x00, 0x80, 0x81, 0x82, 0x83, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99);
 static const struct rc_list disconnect_client_rcs = LIST(0x04);
-static const struct rc_list disconnect_server_rcs = LIST(0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x9A,
-                                                         0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1,
-                                                         0xA2);
+static const struct rc_list disconnect_server_rcs =
+    LIST(0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2);
 /* Table 3-11. */
 static const struct rc_list auth_rcs = LIST(0x00, 0x18, 0x19);
 
@@ -69,8 +67,7 @@ bool mqtt_rc_allowed(uint8_t type, enum mqtt_sender sender, uint8_t rc)
     case MQTT_DISCONNECT:
         if (in_list(&disconnect_both_rcs, rc))
             return true;
-        return in_list(sender == MQTT_FROM_CLIENT ? &disconnect_client_rcs
-                                                  : &disconnect_server_rcs,
+        return in_list(sender == MQTT_FROM_CLIENT ? &disconnect_client_rcs : &disconnect_server_rcs,
                        rc);
     case MQTT_AUTH:
         return in_list(&auth_rcs, rc);

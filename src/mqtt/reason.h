@@ -73,7 +73,8 @@ enum mqtt_v3_connack_rc {
 #define MQTT_V3_SUBACK_FAILURE 0x80
 
 /* Maps a v5 CONNACK reason code to the 3.1.1 return code that means the
- * same (e.g. 0x86 -> 4, 0x87 -> 5, 0x84 -> 1, 0x85 -> 2, others -> 3). */
+ * same (e.g. 0x86 -> 4, 0x87 -> 5, 0x84 -> 1, 0x85 -> 2, others -> 3;
+ * also 0x8A Banned -> 5 and 0x8C Bad authentication method -> 4). */
 uint8_t mqtt_rc_to_v3_connack(uint8_t rc);
 
 /* Maps a v5 SUBACK reason code to 3.1.1: granted QoS stays, any failure -> 0x80. */

@@ -74,8 +74,7 @@ int mqtt_subscribe_decode(struct mqtt_subscribe *out, const struct mqtt_frame *f
     return 0;
 }
 
-bool mqtt_subscribe_next(const struct mqtt_subscribe *s, size_t *pos,
-                         struct mqtt_subscription *out)
+bool mqtt_subscribe_next(const struct mqtt_subscribe *s, size_t *pos, struct mqtt_subscription *out)
 {
     if (*pos >= s->entries.len)
         return false;
@@ -113,8 +112,9 @@ size_t mqtt_subscribe_encode(uint8_t *buf, size_t cap, const struct mqtt_subscri
         const struct mqtt_subscription *e = &s->subs[i];
         uint8_t opts = e->qos & SO_QOS;
         if (v5)
-            opts |= (uint8_t)((e->no_local ? SO_NO_LOCAL : 0) | (e->retain_as_published ? SO_RAP : 0) |
-                              ((e->retain_handling & 3) << SO_RH_SHIFT));
+            opts |=
+                (uint8_t)((e->no_local ? SO_NO_LOCAL : 0) | (e->retain_as_published ? SO_RAP : 0) |
+                          ((e->retain_handling & 3) << SO_RH_SHIFT));
         p = wr_lenstr(p, e->filter);
         p = wr_u8(p, opts);
     }
@@ -227,8 +227,7 @@ int mqtt_suback_decode(struct mqtt_suback *out, const struct mqtt_frame *f,
     return suback_reasons_check(out, v5, why);
 }
 
-size_t mqtt_suback_encode(uint8_t *buf, size_t cap, const struct mqtt_suback *s,
-                          uint8_t version)
+size_t mqtt_suback_encode(uint8_t *buf, size_t cap, const struct mqtt_suback *s, uint8_t version)
 {
     bool v5 = version >= MQTT_V5;
     bool reasons = v5 || s->type == MQTT_SUBACK; /* 3.1.1 UNSUBACK has no payload */

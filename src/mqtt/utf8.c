@@ -10,6 +10,8 @@
 
 bool mqtt_utf8_valid(struct slice s)
 {
+    if (s.len == 0)
+        return true; /* s.ptr may be NULL: no pointer arithmetic on it */
     const uint8_t *p = s.ptr, *end = s.ptr + s.len;
     while (p < end) {
         uint8_t c = *p;

@@ -103,4 +103,23 @@ def every_property_round_trips():
     assert got == props, got
 
 
+@case
+def socket_helpers():
+    import socket
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(P.connack(0) + P.pingresp()[:1])
+        buf = bytearray()
+        P.expect_packet(b, "CONNACK", 1.0, buf=buf)
+        assert P.read_packet(b, 0.1, buf=buf) is None  # half a PINGRESP
+        a.sendall(P.pingresp()[1:])
+        P.expect_packet(b, P.PINGRESP, 1.0, buf=buf)
+        a.close()
+        try:
+            P.read_packet(b, 1.0)
+            raise AssertionError("no EOFError")
+        except EOFError:
+            pass
+
+
 main()

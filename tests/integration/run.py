@@ -74,11 +74,24 @@ def file_timeout(path, sanitized):
     return t * 3 if sanitized else t
 
 
-def broker_log_tails(test_dir):
-    out = []
+def broker_logs(test_dir):
+    """The logs of the brokers of the failing cases (testing.py lists them),
+    or every broker log of the file (a timeout, a crash of the file)."""
+    listed = os.path.join(test_dir, "failed-logs.txt")
+    if os.path.exists(listed):
+        with open(listed) as f:
+            return [l.strip() for l in f if l.strip()]
+    found = []
     for root, _dirs, files in sorted(os.walk(test_dir)):
         if "broker.log" in files:
-            path = os.path.join(root, "broker.log")
+            found.append(os.path.join(root, "broker.log"))
+    return found
+
+
+def broker_log_tails(test_dir):
+    out = []
+    for path in broker_logs(test_dir):
+        if os.path.exists(path):
             with open(path, "rb") as f:
                 lines = f.read().decode("utf-8", "replace").splitlines()[-LOG_TAIL:]
             out.append("--- last %d lines of %s\n%s" % (len(lines), path, "\n".join(lines)))

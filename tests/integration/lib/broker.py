@@ -32,7 +32,7 @@ from . import env, procs, testing
 PETREL_ONLY_KEYS = {"threads", "users_file", "groups_file", "connect_timeout",
                     "max_write_buffer", "max_topic_length", "max_topic_levels",
                     "max_subscriptions"}
-SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)"
+SANITIZER_RE = re.compile(r"(ERROR|WARNING): (AddressSanitizer|LeakSanitizer|ThreadSanitizer)"
                           r"|runtime error:|UndefinedBehaviorSanitizer")
 PETREL_LISTEN_RE = re.compile(r"listening on (\S+) port (\d+)")
 MOSQUITTO_READY_RE = re.compile(r"mosquitto version \S+ running")
@@ -220,6 +220,10 @@ class Broker:
             defaults.append("threads %s" % env.THREADS)
         lines += [d for d in defaults if _key(d) not in given]
         if self.kind == "mosquitto":
+            if os.geteuid() == 0:
+                # mosquitto started as root drops to user "mosquitto", which
+                # cannot read our private temp folder.
+                lines.append("user root")
             for c in test_lines:
                 if _key(c) in PETREL_ONLY_KEYS:
                     raise testing.Skip("Petrel-only: config key '%s'" % _key(c))

@@ -52,6 +52,7 @@ class Client:
         self.buf = bytearray()
         self.pending = collections.deque()
         self.closed = False
+        self.connack = None
         self._mid = 0
 
     # --- context manager and closing ---------------------------------------
@@ -118,12 +119,29 @@ class Client:
 
     # --- reading ------------------------------------------------------------
 
-    def try_recv(self, timeout=None):
-        """The next packet, or None when none arrives within timeout."""
+    def read_now(self):
+        """For select() loops over several clients: one read from a socket
+        that select() reported readable, then every complete packet buffered
+        (kept packets first). Raises Closed at end of stream."""
+        self._fill(time.monotonic() + 0.001)
+        out = list(self.pending)
+        self.pending.clear()
+        while True:
+            n = P.frame_length(self.buf)
+            if n is None:
+                return out
+            raw = bytes(self.buf[:n])
+            del self.buf[:n]
+            out.append(P.decode(raw, self.version))
+
+    def try_recv(self, timeout=None, exact=False):
+        """The next packet, or None when none arrives within timeout. exact:
+        do not stretch the timeout for sanitized builds (for "nothing may
+        happen before T" windows, which must not grow past the deadline)."""
         if self.pending:
             return self.pending.popleft()
         t = self.timeout if timeout is None else timeout
-        return self._read_packet(time.monotonic() + env.scaled(t))
+        return self._read_packet(time.monotonic() + (t if exact else env.scaled(t)))
 
     def recv(self, timeout=None):
         """The next packet; raises Timeout or Closed."""
@@ -195,6 +213,7 @@ class Client:
         self.send(P.connect(client_id, version=self.version, clean=clean,
                             keepalive=keepalive, **kw))
         ack = self.expect("CONNACK")
+        self.connack = ack
         if expect_rc is not None and ack.rc != expect_rc:
             raise AssertionError("%s: CONNACK code 0x%02x, expected 0x%02x (%r)"
                                  % (self.name, ack.rc, expect_rc, ack))
@@ -295,7 +314,8 @@ def check(p, ptype, **fields):
 
 
 def connect(target, client_id="", version=4, name=None, timeout=DEFAULT_TIMEOUT, **kw):
-    """A new Client, connected (CONNACK code 0 unless expect_rc= says otherwise)."""
+    """A new Client, connected (CONNACK code 0 unless expect_rc= says
+    otherwise); the CONNACK is in its .connack."""
     c = Client(target, version=version, name=name or client_id or "client", timeout=timeout)
     try:
         c.connect(client_id, **kw)
@@ -303,3 +323,41 @@ def connect(target, client_id="", version=4, name=None, timeout=DEFAULT_TIMEOUT,
         c.close()
         raise
     return c
+
+
+def drain_all(clients, quiet=0.3, limit=30.0):
+    """Reads from all clients at once until none has received anything for
+    `quiet` seconds (at most `limit` seconds in all); acknowledges each
+    PUBLISH. Returns {client: [packets]} in arrival order."""
+    got = {c: [] for c in clients}
+    socks = {c.sock: c for c in clients}
+    end = time.monotonic() + env.scaled(limit)
+    for c in clients:  # packets already read and kept
+        while c.pending:
+            got[c].append(c.pending.popleft())
+    while True:
+        now = time.monotonic()
+        if now >= end:
+            raise Timeout("drain_all: still receiving after %.0fs" % env.scaled(limit))
+        ready, _, _ = select.select(list(socks), [], [], min(env.scaled(quiet), end - now))
+        if not ready:
+            break
+        for s in ready:
+            c = socks[s]
+            if not c._fill(time.monotonic() + 1):
+                continue
+            while True:
+                n = P.frame_length(c.buf)
+                if n is None:
+                    break
+                raw = bytes(c.buf[:n])
+                del c.buf[:n]
+                got[c].append(P.decode(raw, c.version))
+    for c, packets in got.items():
+        for p in packets:
+            if p.name == "PUBLISH" and p.qos:
+                # QoS 2: PUBREC now; the PUBREL that follows is answered by
+                # the next helper that reads this client (see ack()).
+                c.send(P.puback(p.mid, version=c.version) if p.qos == 1
+                       else P.pubrec(p.mid, version=c.version))
+    return got

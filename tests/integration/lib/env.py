@@ -10,6 +10,8 @@ PETREL_SANITIZED  "1": the broker is an ASan/UBSan build; waits are longer and a
                   sanitizer report in the broker log fails the test
 PETREL_TEST_DIR   where brokers put their configs and logs (default: a new temp dir)
 PETREL_RUNNER     "1" when run.py runs the file (it prints broker logs itself)
+PETREL_FORCE_PETREL_ONLY  "1": run @case(petrel_only=...) cases against mosquitto
+                  too, to see how mosquitto differs (they are expected to fail)
 """
 
 import os
@@ -26,6 +28,7 @@ BROKER = os.environ.get("PETREL_BROKER") or "petrel"
 THREADS = os.environ.get("PETREL_THREADS") or None
 SANITIZED = os.environ.get("PETREL_SANITIZED") == "1"
 UNDER_RUNNER = os.environ.get("PETREL_RUNNER") == "1"
+FORCE_PETREL_ONLY = os.environ.get("PETREL_FORCE_PETREL_ONLY") == "1"
 MOSQUITTO = "/usr/sbin/mosquitto"
 
 # Every wait in the helpers is multiplied by SCALE: a sanitized broker is

@@ -17,12 +17,17 @@ Packet whose attributes depend on the type:
     UNSUBSCRIBE  mid filters props
     DISCONNECT/AUTH                rc props
     PINGREQ/PINGRESP               (nothing)
+read_packet()/expect_packet() read one packet from a plain socket with a
+time limit (client.Client is the fuller tool).
+
 Properties are a dict keyed by the snake_case property name, e.g.
 {"session_expiry_interval": 60, "user_property": [("k", "v")]}; the two
 repeatable properties (user_property, subscription_identifier) are lists.
 """
 
+import select
 import struct
+import time
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP = 8, 9, 10, 11, 12, 13
@@ -50,6 +55,7 @@ RC_GRANTED_QOS1 = 0x01
 RC_GRANTED_QOS2 = 0x02
 RC_DISCONNECT_WITH_WILL = 0x04
 RC_NO_MATCHING_SUBSCRIBERS = 0x10
+RC_NO_SUBSCRIPTION_EXISTED = 0x11
 RC_UNSPECIFIED = 0x80
 RC_MALFORMED = 0x81
 RC_PROTOCOL_ERROR = 0x82
@@ -573,3 +579,37 @@ def type_of(name_or_type):
     if isinstance(name_or_type, int):
         return name_or_type
     return TYPES[name_or_type.upper()]
+
+
+# --- plain-socket helpers (the Client class in client.py does more) ---------
+
+def read_packet(sock, timeout, version=4, buf=None):
+    """Reads one whole packet from sock within timeout seconds (not scaled).
+    buf (a bytearray) carries bytes read past the packet between calls.
+    Returns a Packet, or None on timeout; raises EOFError when sock closes."""
+    buf = bytearray() if buf is None else buf
+    deadline = time.monotonic() + timeout
+    while True:
+        n = frame_length(buf)
+        if n is not None:
+            raw = bytes(buf[:n])
+            del buf[:n]
+            return decode(raw, version)
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([sock], [], [], left)[0]:
+            return None
+        data = sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        buf += data
+
+
+def expect_packet(sock, ptype, timeout=5.0, version=4, buf=None):
+    """read_packet() that must return a packet of ptype (int or name)."""
+    p = read_packet(sock, timeout, version, buf)
+    want = type_of(ptype)
+    if p is None:
+        raise AssertionError("no %s within %.1fs" % (NAMES[want], timeout))
+    if p.type != want:
+        raise AssertionError("expected %s, got %r" % (NAMES[want], p))
+    return p

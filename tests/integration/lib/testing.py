@@ -50,7 +50,7 @@ def case(fn=None, *, petrel_only=None):
 
 def petrel_only(why):
     """Skips the current case when the suite runs against mosquitto."""
-    if env.is_mosquitto():
+    if env.is_mosquitto() and not env.FORCE_PETREL_ONLY:
         raise Skip("Petrel-only: " + why)
 
 
@@ -86,6 +86,16 @@ def _show_logs(brokers):
         print("\n".join(lines))
 
 
+FAILED_LOGS = "failed-logs.txt"
+
+
+def _note_failed_logs(brokers):
+    # run.py prints the tails of the logs listed here (all logs if none).
+    with open(os.path.join(env.test_dir(), FAILED_LOGS), "a") as f:
+        for b in brokers:
+            f.write(b.log_path + "\n")
+
+
 def _run_one(name, fn, why):
     _current["name"], _current["brokers"] = name, []
     t0 = time.monotonic()
@@ -98,7 +108,9 @@ def _run_one(name, fn, why):
         status = "skip (%s)" % e
     except Exception:  # a failed case must not stop the others
         traceback.print_exc(file=sys.stdout)
-        if not env.UNDER_RUNNER:
+        if env.UNDER_RUNNER:
+            _note_failed_logs(_current["brokers"])
+        else:
             _show_logs(_current["brokers"])
         status = "FAIL"
     print("case %-50s %s %.2fs" % (name, status, time.monotonic() - t0), flush=True)
