@@ -47,8 +47,7 @@ USERS = {"alice": "alice-pw", "bob": "bob-pw", "carol": "carol-pw"}
 
 def acl_broker(anonymous=True, acl=ACL):
     b = Broker(conf=["allow_anonymous %s" % ("true" if anonymous else "false"),
-                     "password_file {dir}/passwd", "acl_file {dir}/acl"]
-               + authfiles.conf_lines(), files={"acl": acl})
+                     "password_file {dir}/passwd", "acl_file {dir}/acl"], files={"acl": acl})
     os.makedirs(b.dir, exist_ok=True)
     for i, (user, password) in enumerate(sorted(USERS.items())):
         authfiles.mosquitto_passwd(b.path("passwd"), user, password, create=i == 0)

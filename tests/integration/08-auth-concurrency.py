@@ -23,7 +23,7 @@ SLOW = "50000"  # PBKDF2 iterations: a check takes tens of milliseconds
 
 def slow_broker(conf=()):
     b = Broker(conf=["allow_anonymous true", "password_file {dir}/passwd"]
-               + authfiles.conf_lines() + list(conf))
+               + list(conf))
     os.makedirs(b.dir, exist_ok=True)
     authfiles.petrel_passwd(b.path("passwd"), "slow", "slow-pw", create=True,
                             extra=["-I", SLOW])

@@ -25,7 +25,7 @@ USERS = [("alice", "alice-pw"), ("bob", "b0b:with colon & spaces")]
 def passwd_broker(users=USERS, sha512=False, tool="mosquitto", anonymous=False, conf=()):
     """A broker whose password_file holds users, written by `tool`."""
     b = Broker(conf=["allow_anonymous %s" % ("true" if anonymous else "false"),
-                     "password_file {dir}/passwd"] + authfiles.conf_lines() + list(conf))
+                     "password_file {dir}/passwd"] + list(conf))
     os.makedirs(b.dir, exist_ok=True)
     for i, (user, password) in enumerate(users):
         if tool == "mosquitto":

@@ -20,8 +20,7 @@ ACL = "user alice\ntopic readwrite sensors/#\n\nuser bob\ntopic read sensors/#\n
 
 def auth_broker(acl=ACL, anonymous=False):
     b = Broker(conf=["allow_anonymous %s" % ("true" if anonymous else "false"),
-                     "password_file {dir}/passwd", "acl_file {dir}/acl"]
-               + authfiles.conf_lines(), files={"acl": acl})
+                     "password_file {dir}/passwd", "acl_file {dir}/acl"], files={"acl": acl})
     os.makedirs(b.dir, exist_ok=True)
     authfiles.mosquitto_passwd(b.path("passwd"), "alice", "alice-pw", create=True)
     authfiles.mosquitto_passwd(b.path("passwd"), "bob", "bob-pw")

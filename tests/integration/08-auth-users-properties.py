@@ -165,7 +165,8 @@ def mosquitto_tools_and_paho_log_in_from_users_file():
             assert (m.topic, m.payload, m.qos) == ("temperature", b"22.0", 2)
             p.disconnect()
         r = tools.pub(b, "temperature", "x", extra=["-u", "admin", "-P", "nope"], check=False)
-        assert r.returncode != 0 and "bad user name or password" in (r.stdout + r.stderr).lower(), r
+        text = (r.stdout + r.stderr).lower()
+        assert r.returncode != 0 and "bad user name or password" in text, r
 
 
 main()

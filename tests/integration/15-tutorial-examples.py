@@ -43,7 +43,7 @@ def round_trip(b, creds, version="311", pythonpath=None, topic="temperature"):
 def passwd_broker(users, acl=None):
     """A broker (either kind) with a password_file from mosquitto_passwd,
     and an acl_file with the text acl if given."""
-    conf = ["allow_anonymous false", "password_file {dir}/passwd"] + authfiles.conf_lines()
+    conf = ["allow_anonymous false", "password_file {dir}/passwd"]
     files = {}
     if acl is not None:
         conf.append("acl_file {dir}/acl")

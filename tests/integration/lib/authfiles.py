@@ -17,15 +17,6 @@ from . import env, procs, testing
 MOSQUITTO_PASSWD = "/usr/bin/mosquitto_passwd"
 
 
-def conf_lines():
-    """Config lines a broker reading password/ACL files needs: mosquitto
-    started as root drops to user `mosquitto` before it reads them, and the
-    test folders are private to root, so it must stay root."""
-    if env.is_mosquitto() and os.geteuid() == 0:
-        return ["user root"]
-    return []
-
-
 def _run(args, input=None):
     r = procs.run(args, env.scaled(20), input=input)
     if r.returncode != 0:

@@ -48,11 +48,12 @@ def run(path, args=(), timeout=30, pythonpath=None):
 
 class Script:
     """A program running in the background; its stdout and stderr lines are
-    collected as they come."""
+    collected as they come. A Python program by default; python=False runs
+    path itself (e.g. build/bin/petrel-sub)."""
 
-    def __init__(self, path, args=(), pythonpath=None, name=None):
+    def __init__(self, path, args=(), pythonpath=None, name=None, python=True):
         self.name = name or os.path.basename(path)
-        self.args = [PYTHON, path] + list(args)
+        self.args = ([PYTHON] if python else []) + [path] + list(args)
         self.pythonpath = pythonpath
         self.out, self.err = queue.Queue(), []
         self.proc = None
@@ -60,10 +61,11 @@ class Script:
     def __enter__(self):
         self.proc = procs.spawn(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=_env(self.pythonpath))
-        self._threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.out.put),
-                                          daemon=True),
-                         threading.Thread(target=self._pump, args=(self.proc.stderr, self.err.append),
-                                          daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._pump, args=(self.proc.stdout, self.out.put),
+                             daemon=True),
+            threading.Thread(target=self._pump, args=(self.proc.stderr, self.err.append),
+                             daemon=True)]
         for t in self._threads:
             t.start()
         return self
