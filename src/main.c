@@ -42,6 +42,15 @@ static void usage(FILE *out)
             "anyone connect (loopback only).\n");
 }
 
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "petrel: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n");
+    usage(stderr);
+    return 2;
+}
+
 /* Applies log_dest and log_type before anything else is logged. */
 static int setup_log(const struct config *cfg)
 {
@@ -144,13 +153,17 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--config-reference") == 0) {
             config_write_reference(stdout);
             return 0;
-        } else if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc) {
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("%s needs a file name", a);
             config = argv[++i];
         } else if (strcmp(a, "-t") == 0 || strcmp(a, "--test-config") == 0) {
             test_only = true;
-        } else if (strcmp(a, "run") == 0 && i + 1 < argc && i + 2 == argc) {
-            return run_instance(argv[i + 1], test_only);
-        } else if (strcmp(a, "create") == 0 && i + 1 < argc && i + 2 == argc) {
+        } else if (strcmp(a, "run") == 0 || strcmp(a, "create") == 0) {
+            if (i + 2 != argc)
+                return usage_error("'%s' takes exactly one directory", a);
+            if (strcmp(a, "run") == 0)
+                return run_instance(argv[i + 1], test_only);
             return create_instance(argv[i + 1]);
         } else {
             fprintf(stderr, "petrel: unexpected argument '%s'\n\n", a);

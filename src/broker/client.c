@@ -133,7 +133,17 @@ void client_send_disconnect(struct client *c, uint8_t reason)
     if (c->version != MQTT_V5 || c->disconnect_sent)
         return;
     struct mqtt_disconnect d = {.reason = reason};
+    /* A Reason String says it in words; always allowed on DISCONNECT
+     * [MQTT-3.1.2-29], and it lets clients that skip a bare 2-byte body
+     * (paho 1.6) see the reason. Left out if the client's Maximum Packet
+     * Size is smaller than the packet would be. */
+    d.props.present = MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
+    d.props.reason_string = slice_cstr(mqtt_rc_name(reason));
     size_t n = mqtt_disconnect_encode(NULL, 0, &d, c->version);
+    if (c->max_packet_out && n > c->max_packet_out) {
+        d.props.present = 0;
+        n = mqtt_disconnect_encode(NULL, 0, &d, c->version);
+    }
     uint8_t *p = client_out_reserve(c, n);
     if (p == NULL)
         return;
