@@ -41,6 +41,7 @@ enum client_state {
  * credentials are checked and the client moves. */
 struct connect_req {
     struct task_ptr move; /* inbox node for TASK_MIGRATE */
+    struct worker *dest;  /* the worker that owns the session (while MOVING) */
     uv_work_t work;       /* thread-pool password check */
     struct auth *auth;    /* reference held while the check runs */
     int auth_result;      /* enum auth_result */

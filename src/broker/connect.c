@@ -48,7 +48,6 @@ static void refuse(struct client *c, uint8_t rc, const char *why)
     char id[96];
     log_notice("connection refused: id=%s addr=%s: %s (%s)", client_log_id(c, id, sizeof id),
                c->conn.peer, why, mqtt_rc_name(rc));
-    c->state = CLIENT_AUTH; /* not ACTIVE: no DISCONNECT, but CONNACK may be written */
     client_send_connack(c, false, rc, NULL);
     c->disconnect_sent = true;
     client_close(c, 0, false, false, why);
@@ -121,24 +120,9 @@ static void take_will(struct client *c, const struct mqtt_connect *p, struct con
 {
     if (!p->has_will)
         return;
-    const struct mqtt_will *wl = &p->will;
-    size_t plen = 0;
-    uint64_t drop = MQTT_PROP_BIT(MQTT_PROP_WILL_DELAY_INTERVAL) |
-                    MQTT_PROP_BIT(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL);
-    if (wl->props.raw.len)
-        plen = mqtt_props_filter(wl->props.raw, drop, NULL, 0);
-    uint8_t *tmp = plen ? xmalloc(plen) : NULL;
-    if (plen)
-        mqtt_props_filter(wl->props.raw, drop, tmp, plen);
-    r->will = msg_new(wl->topic, wl->payload, wl->qos, wl->retain, slice_make(tmp, plen), 0,
-                      c->w->now_ms);
-    free(tmp);
-    if (MQTT_PROP_HAS(&wl->props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL)) {
-        r->will->has_expiry = true;
-        r->will->expiry_interval = wl->props.message_expiry_interval;
-    }
-    if (MQTT_PROP_HAS(&wl->props, MQTT_PROP_WILL_DELAY_INTERVAL))
-        r->will_delay = wl->props.will_delay_interval;
+    r->will = msg_from_will(&p->will, c->w->now_ms);
+    if (MQTT_PROP_HAS(&p->will.props, MQTT_PROP_WILL_DELAY_INTERVAL))
+        r->will_delay = p->will.props.will_delay_interval;
 }
 
 static void take_props(const struct mqtt_connect *p, struct connect_req *r)
@@ -281,6 +265,7 @@ static void connect_authenticated(struct client *c)
     c->state = CLIENT_MOVING;
     r->move.task.kind = TASK_MIGRATE;
     r->move.ptr = c;
+    r->dest = owner;
     list_push(&c->w->moving, &c->close_node);
     loop_request_pass(&c->w->loop);
 }

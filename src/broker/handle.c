@@ -56,11 +56,7 @@ static void handle_disconnect(struct client *c, const struct mqtt_frame *f)
 void broker_handle_packet(struct client *c, const struct mqtt_frame *f)
 {
     if (c->state == CLIENT_NEW) {
-        if (f->type != MQTT_CONNECT) {
-            /* The first packet must be CONNECT [MQTT-3.1.0-1]. */
-            client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR, "first packet is not CONNECT");
-            return;
-        }
+        /* client_process_input has checked this is a CONNECT [MQTT-3.1.0-1]. */
         broker_handle_connect(c, f);
         return;
     }

@@ -47,28 +47,47 @@ struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool 
     return m;
 }
 
-struct msg *msg_from_publish(const struct mqtt_publish *p, struct slice topic, uint64_t origin,
-                             uint64_t now_ms)
+/* Builds a message from decoded wire properties, keeping those not in
+ * drop (filtered straight into the message, no temporary copy). */
+static struct msg *msg_from_wire(struct slice topic, struct slice payload, uint8_t qos,
+                                 bool retain, const struct mqtt_props *props, uint64_t drop,
+                                 uint64_t origin, uint64_t now_ms)
 {
     size_t props_len = 0;
-    if (p->props.raw.len)
-        props_len = mqtt_props_filter(p->props.raw, DROP_ON_FORWARD, NULL, 0);
-    struct msg *m = msg_alloc(topic.len, props_len, p->payload.len);
+    if (props->raw.len)
+        props_len = mqtt_props_filter(props->raw, drop, NULL, 0);
+    struct msg *m = msg_alloc(topic.len, props_len, payload.len);
     uint8_t *base = (uint8_t *)(m + 1);
     memcpy(base, topic.ptr, topic.len);
     if (props_len)
-        mqtt_props_filter(p->props.raw, DROP_ON_FORWARD, base + topic.len, props_len);
-    if (p->payload.len)
-        memcpy(base + topic.len + props_len, p->payload.ptr, p->payload.len);
-    m->qos = p->qos;
-    m->retain = p->retain;
+        mqtt_props_filter(props->raw, drop, base + topic.len, props_len);
+    if (payload.len)
+        memcpy(base + topic.len + props_len, payload.ptr, payload.len);
+    m->qos = qos;
+    m->retain = retain;
     m->origin = origin;
     m->created_ms = now_ms;
-    if (MQTT_PROP_HAS(&p->props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL)) {
+    if (MQTT_PROP_HAS(props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL)) {
         m->has_expiry = true;
-        m->expiry_interval = p->props.message_expiry_interval;
+        m->expiry_interval = props->message_expiry_interval;
     }
     return m;
+}
+
+struct msg *msg_from_publish(const struct mqtt_publish *p, struct slice topic, uint64_t origin,
+                             uint64_t now_ms)
+{
+    return msg_from_wire(topic, p->payload, p->qos, p->retain, &p->props, DROP_ON_FORWARD, origin,
+                         now_ms);
+}
+
+struct msg *msg_from_will(const struct mqtt_will *w, uint64_t now_ms)
+{
+    /* The delay is the broker's business, not the receivers' (MQTT 5.0
+     * section 3.1.3.2); the expiry is rewritten as for any message. */
+    uint64_t drop = MQTT_PROP_BIT(MQTT_PROP_WILL_DELAY_INTERVAL) |
+                    MQTT_PROP_BIT(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL);
+    return msg_from_wire(w->topic, w->payload, w->qos, w->retain, &w->props, drop, 0, now_ms);
 }
 
 void msg_unref(struct msg *m)

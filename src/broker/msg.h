@@ -18,6 +18,7 @@
 #include "util/slice.h"
 
 struct mqtt_publish;
+struct mqtt_will;
 
 struct msg {
     _Atomic uint32_t refs;
@@ -36,6 +37,10 @@ struct msg {
  * alias by the caller). Copies everything it keeps; one reference. */
 struct msg *msg_from_publish(const struct mqtt_publish *p, struct slice topic, uint64_t origin,
                              uint64_t now_ms);
+
+/* Builds the message a CONNECT's will publishes (origin set when it goes
+ * out). Copies everything it keeps; one reference. */
+struct msg *msg_from_will(const struct mqtt_will *w, uint64_t now_ms);
 
 /* Builds a message from parts (wills, $SYS). props may be empty; one reference. */
 struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool retain,

@@ -40,13 +40,12 @@ static void send_retained(void *arg, struct msg *m)
 }
 
 /* Checks one filter; returns the granted QoS, or a failure reason (>= 0x80). */
+/* real is the filter without a $share/GROUP/ prefix. */
 static uint8_t subscribe_one(struct client *c, const struct mqtt_subscription *e,
-                             uint32_t sub_id, bool *is_new)
+                             struct slice real, uint32_t sub_id, bool *is_new)
 {
     const struct config *cfg = c->w->srv->cfg;
     struct session *s = c->sess;
-    struct slice group, real = e->filter;
-    mqtt_topic_shared_split(e->filter, &group, &real);
     if (e->filter.len > cfg->max_topic_length ||
         mqtt_topic_levels(real) > cfg->max_topic_levels)
         return MQTT_RC_TOPIC_FILTER_INVALID;
@@ -104,6 +103,8 @@ void broker_handle_subscribe(struct client *c, const struct mqtt_frame *f)
     while (mqtt_subscribe_next(&sub, &pos, &e)) {
         uint8_t code;
         bool is_new = false;
+        struct slice group, real = e.filter;
+        bool shared = mqtt_topic_shared_split(e.filter, &group, &real);
         if (e.status != 0) {
             if (c->version != MQTT_V5) {
                 /* 3.1.1 has no code for a bad filter: it is a protocol violation. */
@@ -114,11 +115,9 @@ void broker_handle_subscribe(struct client *c, const struct mqtt_frame *f)
             }
             code = e.status;
         } else {
-            code = subscribe_one(c, &e, sub_id, &is_new);
+            code = subscribe_one(c, &e, real, sub_id, &is_new);
         }
         codes[i++] = c->version == MQTT_V5 ? code : mqtt_rc_to_v3_suback(code);
-        struct slice group, real;
-        bool shared = mqtt_topic_shared_split(e.filter, &group, &real);
         if (code < 0x80 && !shared &&
             (e.retain_handling == 0 || (e.retain_handling == 1 && is_new)))
             ret[nret++] = (struct retained_req){e.filter, code, sub_id};

@@ -134,10 +134,7 @@ static void on_pass(struct loop *l)
     }
     while ((n = list_pop(&w->moving)) != NULL) {
         struct client *c = list_entry(n, struct client, close_node);
-        struct connect_req *r = c->req;
-        struct worker *owner =
-            session_owner(w->srv, slice_make(r->client_id, r->client_id_len));
-        loop_post_one(&owner->loop, &r->move.task.node);
+        loop_post_one(&c->req->dest->loop, &c->req->move.task.node);
     }
     if (!w->stopping)
         broker_flush_outboxes(w);
