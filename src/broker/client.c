@@ -28,8 +28,13 @@
 #include "util/log.h"
 
 /* Bytes read per readiness event before other connections get a turn. */
-#define READ_CHUNK (16 * 1024)
 #define READ_BUDGET (256 * 1024)
+/* Reads go into the worker's buffer (READ_BORROWED at a time) while the
+ * client holds at most READ_KEEP_MAX bytes of a partial packet; beyond
+ * that, into its own buffer, READ_CHUNK at a time. */
+#define READ_BORROWED (64 * 1024)
+#define READ_KEEP_MAX (4 * 1024)
+#define READ_CHUNK (16 * 1024)
 /* Largest CONNECT accepted before the client is authenticated (STYLE.md
  * section 8: tighter limits before CONNECT succeeds). */
 #define CONNECT_MAX_SIZE (1024 * 1024)
@@ -121,6 +126,27 @@ void client_send_connack(struct client *c, bool session_present, uint8_t reason,
         ca.reason = mqtt_rc_to_v3_connack(reason);
     }
     size_t n = mqtt_connack_encode(NULL, 0, &ca, c->version);
+    uint8_t small[64];
+    if (n <= sizeof small && buf_used(&c->conn.out) == 0 && c->conn.fd >= 0) {
+        /* Written at once: a connection that then stays idle never
+         * allocates an output buffer (the idle-connection footprint). */
+        mqtt_connack_encode(small, n, &ca, c->version);
+        ssize_t w = c->conn.ops->write(&c->conn, small, n);
+        size_t done = w > 0 ? (size_t)w : 0;
+        STAT_ADD(c->w, bytes_sent, done);
+        if (done == n) {
+            STAT_ADD(c->w, packets_sent, 1);
+            return;
+        }
+        /* Partly written or an error: the rest goes the usual way, and the
+         * pass end's flush sees any error. */
+        uint8_t *p = client_out_reserve(c, n - done);
+        if (p == NULL)
+            return;
+        memcpy(p, small + done, n - done);
+        client_out_commit(c, n - done);
+        return;
+    }
     uint8_t *p = client_out_reserve(c, n);
     if (p == NULL)
         return;
@@ -248,11 +274,57 @@ void client_process_input(struct client *c)
         buf_compact(in);
 }
 
+/* Moves the worker's read buffer into c->conn.in for one read, with the
+ * few bytes of a partial packet c may hold in front. An idle connection so
+ * keeps no input buffer of its own; a client in the middle of a large
+ * packet reads into its own buffer instead (no repeated copying). */
+static bool input_borrow(struct client *c)
+{
+    struct buf *in = &c->conn.in, *rbuf = &c->w->rbuf;
+    if (buf_used(in) > READ_KEEP_MAX)
+        return false;
+    buf_reserve(rbuf, READ_BORROWED + buf_used(in));
+    buf_append(rbuf, buf_head(in), buf_used(in));
+    buf_fini(in);
+    *in = *rbuf;
+    *rbuf = (struct buf)BUF_INIT;
+    return true;
+}
+
+/* Gives the worker its read buffer back; what is left of a partial packet
+ * goes to a buffer of the client's own, sized to fit. */
+static void input_return(struct client *c)
+{
+    struct buf *in = &c->conn.in, *rbuf = &c->w->rbuf;
+    struct buf mine = BUF_INIT;
+    if (buf_used(in) > 0)
+        buf_append(&mine, buf_head(in), buf_used(in));
+    *rbuf = *in;
+    rbuf->off = rbuf->len = 0;
+    *in = mine;
+}
+
+/* One read into c's input, handled at once: bytes read, 0 at end of
+ * stream, or a negative errno (-EAGAIN: nothing there). */
+static ssize_t read_and_handle(struct client *c, size_t *chunk)
+{
+    bool borrowed = input_borrow(c);
+    *chunk = borrowed ? READ_BORROWED : READ_CHUNK;
+    ssize_t r = conn_read(&c->conn, *chunk);
+    if (r > 0) {
+        STAT_ADD(c->w, bytes_received, r);
+        client_process_input(c);
+    }
+    if (borrowed)
+        input_return(c);
+    return r;
+}
+
 static void on_readable(struct client *c)
 {
-    size_t total = 0;
+    size_t total = 0, chunk;
     while (total < READ_BUDGET && handling(c) && !c->read_paused) {
-        ssize_t r = conn_read(&c->conn, READ_CHUNK);
+        ssize_t r = read_and_handle(c, &chunk);
         if (r == -EAGAIN)
             break;
         if (r == 0) {
@@ -264,9 +336,7 @@ static void on_readable(struct client *c)
             return;
         }
         total += (size_t)r;
-        STAT_ADD(c->w, bytes_received, r);
-        client_process_input(c);
-        if ((size_t)r < READ_CHUNK)
+        if ((size_t)r < chunk)
             break; /* the socket is drained; don't pay for an EAGAIN read */
     }
     c->last_io_ms = c->w->now_ms;

@@ -33,6 +33,7 @@
 #include "net/listener.h"
 #include "net/loop.h"
 #include "store/store.h"
+#include "util/buf.h"
 #include "util/hash.h"
 #include "util/list.h"
 
@@ -133,6 +134,10 @@ struct worker {
     uint64_t now_ms; /* monotonic, refreshed each tick and event batch */
     uint64_t log_budget_at; /* rate limit for protocol-error logs */
     uint32_t log_budget;
+
+    /* Input of the connection being read: lent to it for one read, so
+     * connections keep no input buffer between packets (client.c). */
+    struct buf rbuf;
 
     struct worker_stats stats;
 };

@@ -301,5 +301,6 @@ void worker_fini(struct worker *w)
     free(w->outbox);
     free(w->listeners);
     free(w->matches);
+    buf_fini(&w->rbuf);
     loop_fini(&w->loop);
 }
