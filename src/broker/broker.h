@@ -48,6 +48,19 @@ uint32_t broker_route(struct worker *w, struct msg *m);
 void broker_deliver(struct worker *w, struct session *s, struct msg *m, uint8_t qos, bool retain,
                     uint32_t sub_id);
 
+/* broker_deliver with the stored queue entry the message has for s (0 = none). */
+void broker_deliver_entry(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
+                          bool retain, uint32_t sub_id, uint64_t entry);
+
+/* Queues a delivery for session s of another worker (posted at the pass
+ * end). Takes the caller's references to m and s. */
+void broker_outbox_push(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
+                        bool retain, uint32_t sub_id, uint64_t entry);
+
+/* Sends s's inflight QoS 2 messages whose first send waited for a store
+ * ticket up to `ticket` (durable.h). */
+void broker_send_held(struct session *s, uint32_t ticket);
+
 /* Sends queued messages while the client's window and buffer allow. */
 void broker_pump(struct session *s);
 

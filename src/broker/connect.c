@@ -15,6 +15,7 @@
 
 #include "auth/auth.h"
 #include "broker/broker.h"
+#include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/session.h"
 #include "util/alloc.h"
@@ -307,7 +308,9 @@ static void attach_session(struct client *c, struct session *s)
     free(s->username);
     s->username = r->username ? xmemdup(r->username, r->username_len) : NULL;
     s->username_len = r->username_len;
+    s->attach_gen++;
     c->sess = s;
+    durable_session_attached(w, s);
 }
 
 static void send_connack(struct client *c, bool present)

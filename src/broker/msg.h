@@ -28,6 +28,8 @@ struct msg {
     uint32_t expiry_interval; /* seconds, as received */
     uint64_t created_ms;      /* monotonic ms when received (expiry countdown) */
     uint64_t origin;          /* id of the publishing session, 0 = broker ($SYS) */
+    _Atomic uint64_t seq;     /* store sequence once stored, 0 = not stored (durable.c) */
+    _Atomic uint32_t srefs;   /* stored rows referring to it; the last one deletes it */
     struct slice topic;       /* points into this allocation */
     struct slice props;       /* forwardable v5 properties (no alias/sub id/expiry) */
     struct slice payload;     /* points into this allocation */

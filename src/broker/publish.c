@@ -13,10 +13,22 @@
 
 #include "auth/auth.h"
 #include "broker/broker.h"
+#include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/retain.h"
 #include "broker/session.h"
 #include "util/log.h"
+
+/* Acknowledges a PUBLISH or PUBREL. With persistence the acknowledgement
+ * waits for the store (durable.h); all of them do, so they keep the order
+ * of the packets they answer [MQTT-4.6.0-2]. */
+static void publish_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
+{
+    if (durable_on(c->w))
+        durable_hold_ack(c->w, c->sess, type, pid, reason);
+    else
+        client_send_ack(c, type, pid, reason);
+}
 
 /* Acknowledges a QoS 1/2 PUBLISH that was not delivered (limit or ACL):
  * v5 learns why; 3.1.1 has no way to be told and gets a plain ack, as with
@@ -31,9 +43,9 @@ static void refuse_publish(struct client *c, const struct mqtt_publish *p, uint8
     }
     uint8_t reason = c->version == MQTT_V5 ? rc : 0;
     if (p->qos == 1)
-        client_send_ack(c, MQTT_PUBACK, p->packet_id, reason);
+        publish_ack(c, MQTT_PUBACK, p->packet_id, reason);
     else if (p->qos == 2)
-        client_send_ack(c, MQTT_PUBREC, p->packet_id, reason);
+        publish_ack(c, MQTT_PUBREC, p->packet_id, reason);
 }
 
 /* Limits and permissions; returns 0 or the v5 reason to refuse with. */
@@ -82,7 +94,7 @@ void broker_handle_publish(struct client *c, const struct mqtt_frame *f)
         if (p.dup) {
             /* A re-sent PUBLISH of a message we already took: acknowledged
              * again, not delivered again [MQTT-4.3.3-9] [MQTT-3.3.1-1]. */
-            client_send_ack(c, MQTT_PUBREC, p.packet_id, 0);
+            publish_ack(c, MQTT_PUBREC, p.packet_id, 0);
             return;
         }
         /* DUP 0 with an id still awaiting PUBREL: the client reused the id
@@ -91,6 +103,7 @@ void broker_handle_publish(struct client *c, const struct mqtt_frame *f)
          * message; take it as one. */
         c->glitches++;
         session_qos2_del(s, p.packet_id);
+        durable_qos2_del(w, s, p.packet_id);
     }
     uint8_t refuse = check_publish(c, &p, &why);
     if (refuse) {
@@ -98,16 +111,20 @@ void broker_handle_publish(struct client *c, const struct mqtt_frame *f)
         return;
     }
     struct msg *m = msg_from_publish(&p, p.topic, s->id, w->now_ms);
-    if (p.retain)
-        retain_set(&w->srv->retained, m); /* [MQTT-3.3.1-5] */
+    if (p.retain) {
+        struct msg *old = retain_set(&w->srv->retained, m); /* [MQTT-3.3.1-5] */
+        durable_retain_set(w, m, old);
+        msg_unref(old);
+    }
     uint32_t n = broker_route(w, m);
     msg_unref(m);
     uint8_t reason = (c->version == MQTT_V5 && n == 0) ? MQTT_RC_NO_MATCHING_SUBSCRIBERS : 0;
     if (p.qos == 1) {
-        client_send_ack(c, MQTT_PUBACK, p.packet_id, reason);
+        publish_ack(c, MQTT_PUBACK, p.packet_id, reason);
     } else if (p.qos == 2) {
         session_qos2_add(s, p.packet_id);
-        client_send_ack(c, MQTT_PUBREC, p.packet_id, reason);
+        durable_qos2_put(w, s, p.packet_id);
+        publish_ack(c, MQTT_PUBREC, p.packet_id, reason);
     }
 }
 
@@ -148,6 +165,16 @@ static void on_pubrec(struct client *c, const struct mqtt_ack *a)
     o->state = OMSG_WAIT_PUBCOMP;
     STAT_SUB(c->w, store_messages, 1);
     STAT_SUB(c->w, store_bytes, msg_size(o->msg));
+    if (o->entry) {
+        /* On disk before the PUBREL leaves: the PUBLISH is never re-sent
+         * after it [MQTT-4.3.3-5]. */
+        durable_entry_update(c->w, o);
+        durable_msg_release(c->w, o->msg);
+        msg_unref(o->msg);
+        o->msg = NULL;
+        durable_hold_ack(c->w, s, MQTT_PUBREL, a->packet_id, 0);
+        return;
+    }
     msg_unref(o->msg);
     o->msg = NULL;
     client_send_ack(c, MQTT_PUBREL, a->packet_id, 0);
@@ -172,8 +199,10 @@ static void on_pubrel(struct client *c, const struct mqtt_ack *a)
     /* Forget the id and complete [MQTT-4.3.3-11]; an unknown id still gets
      * PUBCOMP (v5 with 0x92), so a client retrying after our restart can finish. */
     bool known = session_qos2_del(c->sess, a->packet_id);
+    if (known)
+        durable_qos2_del(c->w, c->sess, a->packet_id);
     uint8_t reason = (!known && c->version == MQTT_V5) ? MQTT_RC_PACKET_IDENTIFIER_NOT_FOUND : 0;
-    client_send_ack(c, MQTT_PUBCOMP, a->packet_id, reason);
+    publish_ack(c, MQTT_PUBCOMP, a->packet_id, reason);
 }
 
 void broker_handle_ack(struct client *c, const struct mqtt_frame *f)

@@ -100,7 +100,7 @@ static void rprune(struct retnode *n)
     }
 }
 
-void retain_set(struct retain_store *r, struct msg *m)
+struct msg *retain_set(struct retain_store *r, struct msg *m)
 {
     bool clear = m->payload.len == 0;
     pthread_rwlock_wrlock(&r->lock);
@@ -116,12 +116,12 @@ void retain_set(struct retain_store *r, struct msg *m)
     if (old) {
         atomic_fetch_sub_explicit(&r->count, 1, memory_order_relaxed);
         atomic_fetch_sub_explicit(&r->bytes, msg_size(old), memory_order_relaxed);
-        msg_unref(old);
     }
     if (!clear) {
         atomic_fetch_add_explicit(&r->count, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&r->bytes, msg_size(m), memory_order_relaxed);
     }
+    return old;
 }
 
 /* Collected references, handed to the callback after unlocking. */

@@ -35,8 +35,9 @@ void retain_fini(struct retain_store *r);
 
 /* Stores m (taking a new reference) as the retained message of its topic,
  * replacing the previous one; an empty payload clears the topic instead.
- * Any thread. */
-void retain_set(struct retain_store *r, struct msg *m);
+ * Returns the message it replaced or cleared (the caller owns that
+ * reference: msg_unref it), or NULL. Any thread. */
+struct msg *retain_set(struct retain_store *r, struct msg *m);
 
 /* Calls fn with a new reference to every retained message whose topic
  * matches filter (a valid, non-shared filter); fn owns that reference.

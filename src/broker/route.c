@@ -18,6 +18,7 @@
 
 #include "auth/auth.h"
 #include "broker/broker.h"
+#include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/retain.h"
 #include "broker/session.h"
@@ -107,9 +108,10 @@ static void dedupe(struct worker *w)
     w->nmatches = out;
 }
 
-static void outbox_push(struct worker *w, struct worker *to, const struct match *x,
-                        struct msg *m)
+void broker_outbox_push(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
+                        bool retain, uint32_t sub_id, uint64_t entry)
 {
+    struct worker *to = s->owner;
     struct dbatch *b = w->outbox[to->id];
     if (b == NULL || b->n == b->cap) {
         if (b)
@@ -122,9 +124,10 @@ static void outbox_push(struct worker *w, struct worker *to, const struct match 
         b->cap = cap;
         w->outbox[to->id] = b;
     }
+    /* Takes the caller's references to m and s. */
     b->d[b->n++] = (struct delivery){
-        .msg = msg_ref(m), .sess = x->sess, .qos = x->qos, .retain = x->retain,
-        .sub_id = x->sub_id};
+        .msg = m, .sess = s, .qos = qos, .retain = retain, .sub_id = sub_id, .entry = entry};
+    loop_request_pass(&w->loop); /* the pass end posts the outboxes */
 }
 
 uint32_t broker_route(struct worker *w, struct msg *m)
@@ -135,18 +138,24 @@ uint32_t broker_route(struct worker *w, struct msg *m)
     if (rc.dedupe)
         dedupe(w);
     uint32_t n = w->nmatches;
-    bool remote = false;
+    /* With persistence, a QoS 1/2 message is stored with an entry per
+     * stored session it goes to, and goes onward once that is committed
+     * (durable.h). */
+    bool hold = durable_on(w) && m->qos > 0;
     for (uint32_t i = 0; i < n; i++) {
         struct match *x = &w->matches[i];
-        if (x->sess->owner == w) {
+        bool local = x->sess->owner == w;
+        if (hold) {
+            uint64_t e = durable_entry_new(w, x->sess, m, x->qos, x->retain, x->sub_id);
+            durable_hold_delivery(w, x->sess, msg_ref(m), x->qos, x->retain, x->sub_id, e);
+            if (!local)
+                session_unref(x->sess); /* the match's reference; the hold has its own */
+        } else if (local) {
             broker_deliver(w, x->sess, msg_ref(m), x->qos, x->retain, x->sub_id);
         } else {
-            outbox_push(w, x->sess->owner, x, m);
-            remote = true;
+            broker_outbox_push(w, x->sess, msg_ref(m), x->qos, x->retain, x->sub_id, 0);
         }
     }
-    if (remote)
-        loop_request_pass(&w->loop); /* the pass end posts the outboxes */
     w->nmatches = 0;
     return n;
 }
@@ -214,15 +223,36 @@ static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uin
 static bool start_inflight(struct client *c, struct session *s, struct omsg *o)
 {
     o->pid = session_next_pid(s);
-    if (!send_publish(c, o->msg, o->qos, o->pid, false, o->retain, o->sub_id)) {
+    o->state = o->qos == 1 ? OMSG_WAIT_PUBACK : OMSG_WAIT_PUBREC;
+    if (o->entry && o->qos == 2) {
+        /* Its packet id goes to disk before the PUBLISH leaves: after a
+         * crash it is re-sent under the same id, never delivered twice. */
+        durable_entry_update(c->w, o);
+        o->held = durable_hold_send(c->w, s);
+    } else if (!send_publish(c, o->msg, o->qos, o->pid, false, o->retain, o->sub_id)) {
         count_drop(c->w, s, o->msg, "larger than the client's maximum packet size");
         session_omsg_free(c->w, o);
         return false;
     }
-    o->state = o->qos == 1 ? OMSG_WAIT_PUBACK : OMSG_WAIT_PUBREC;
     list_push(&s->inflight, &o->node);
     s->inflight_count++;
     return true;
+}
+
+void broker_send_held(struct session *s, uint32_t ticket)
+{
+    struct client *c = s->client;
+    struct list *n;
+    list_for_each(n, &s->inflight)
+    {
+        struct omsg *o = list_entry(n, struct omsg, node);
+        if (o->held == 0 || o->held > ticket)
+            continue;
+        o->held = 0;
+        /* Without a connection it goes out (DUP) when the client is back. */
+        if (c && c->state == CLIENT_ACTIVE)
+            send_publish(c, o->msg, o->qos, o->pid, false, o->retain, o->sub_id);
+    }
 }
 
 static bool deliver_allowed(struct worker *w, struct session *s, const struct msg *m)
@@ -237,8 +267,18 @@ static bool deliver_allowed(struct worker *w, struct session *s, const struct ms
 void broker_deliver(struct worker *w, struct session *s, struct msg *m, uint8_t qos, bool retain,
                     uint32_t sub_id)
 {
+    broker_deliver_entry(w, s, m, qos, retain, sub_id, 0);
+}
+
+void broker_deliver_entry(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
+                          bool retain, uint32_t sub_id, uint64_t entry)
+{
     uint32_t left;
     if (s->dead || !msg_remaining(m, w->now_ms, &left) || !deliver_allowed(w, s, m)) {
+        if (entry) {
+            store_entry_del(&w->batch, entry);
+            durable_msg_release(w, m);
+        }
         msg_unref(m);
         return;
     }
@@ -255,6 +295,7 @@ void broker_deliver(struct worker *w, struct session *s, struct msg *m, uint8_t 
         return;
     }
     struct omsg *o = session_omsg_new(w, m, qos, retain, sub_id);
+    o->entry = entry;
     if (c && client_can_send(c) && list_empty(&s->queue) && s->inflight_count < c->window) {
         start_inflight(c, s, o);
         return;
@@ -294,6 +335,8 @@ void broker_resume_session(struct client *c)
     list_for_each(n, &s->inflight)
     {
         struct omsg *o = list_entry(n, struct omsg, node);
+        if (o->held)
+            continue; /* its first send waits for the store (durable.h) */
         if (o->state == OMSG_WAIT_PUBCOMP)
             client_send_ack(c, MQTT_PUBREL, o->pid, 0);
         else
@@ -324,8 +367,11 @@ void broker_publish_will(struct client *c)
     m->created_ms = w->now_ms; /* the expiry counts from publication */
     if (c->sess)
         m->origin = c->sess->id;
-    if (m->retain)
-        retain_set(&w->srv->retained, m);
+    if (m->retain) {
+        struct msg *old = retain_set(&w->srv->retained, m);
+        durable_retain_set(w, m, old);
+        msg_unref(old);
+    }
     STAT_ADD(w, publish_received, 1);
     broker_route(w, m);
     msg_unref(m);

@@ -42,6 +42,7 @@ struct sys_state;
 struct client;
 struct session;
 struct msg;
+struct held;
 
 /* Counters a worker writes and $SYS reads. One writer (the worker), so
  * updates are a relaxed load + store, not a locked add. */
@@ -76,6 +77,7 @@ struct delivery {
     uint8_t qos;           /* QoS to deliver with (already min'ed with the grant) */
     bool retain;           /* retain flag to send */
     uint32_t sub_id;       /* v5 Subscription Identifier, 0 = none */
+    uint64_t entry;        /* stored queue entry, 0 = none */
 };
 
 enum task_kind {
@@ -84,6 +86,7 @@ enum task_kind {
     TASK_AUTH_SWAP,   /* new users/ACL after SIGHUP */
     TASK_SHUTDOWN,
     TASK_PUBLISH,     /* a message to route from this worker ($SYS from worker 0) */
+    TASK_STORE_DONE,  /* struct ticket: a store commit came back (durable.h) */
 };
 
 /* Header of everything posted to a worker's inbox. */
@@ -138,6 +141,13 @@ struct worker {
     /* Input of the connection being read: lent to it for one read, so
      * connections keep no input buffer between packets (client.c). */
     struct buf rbuf;
+
+    /* Persistence (durable.h): rows written this pass, the work that waits
+     * for them, and the id the next ticket gets. */
+    struct store_batch batch;
+    struct held *held;
+    uint32_t nheld, held_cap;
+    uint32_t ticket_next;
 
     struct worker_stats stats;
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/server.h"
 #include "util/alloc.h"
@@ -43,6 +44,11 @@ struct session *session_new(struct worker *w, struct slice client_id)
 
 void session_omsg_free(struct worker *w, struct omsg *o)
 {
+    if (o->entry) {
+        durable_entry_del(w, o);
+        if (o->msg)
+            durable_msg_release(w, o->msg);
+    }
     if (o->msg) {
         STAT_SUB(w, store_messages, 1);
         STAT_SUB(w, store_bytes, msg_size(o->msg));
@@ -62,6 +68,8 @@ struct omsg *session_omsg_new(struct worker *w, struct msg *m, uint8_t qos, bool
     o->state = OMSG_QUEUED;
     o->retain = retain;
     o->sub_id = sub_id;
+    o->entry = 0;
+    o->held = 0;
     STAT_ADD(w, store_messages, 1);
     STAT_ADD(w, store_bytes, msg_size(m));
     return o;
@@ -77,6 +85,7 @@ static void drop_list(struct worker *w, struct list *l)
 void session_end(struct worker *w, struct session *s)
 {
     LOOP_ASSERT_OWNER(&w->loop);
+    durable_session_ended(w, s);
     for (uint32_t i = 0; i < s->subs_count; i++) {
         subtree_remove(&w->srv->subs, slice_make(s->subs[i].filter, s->subs[i].len), s);
         free(s->subs[i].filter);
@@ -217,6 +226,7 @@ void session_detach(struct worker *w, struct session *s, uint64_t now_ms)
                           : now_ms + (uint64_t)s->expiry_interval * 1000u;
     list_push(&w->offline, &s->offline_node);
     STAT_ADD(w, sessions_offline, 1);
+    durable_session_saved(w, s);
 }
 
 void session_expire(struct worker *w, uint64_t now_ms)

@@ -48,6 +48,8 @@ struct omsg {
     uint8_t state; /* enum omsg_state */
     bool retain;
     uint32_t sub_id;
+    uint64_t entry; /* stored queue entry, 0 = none (durable.c) */
+    uint32_t held;  /* first send waits for this store ticket, 0 = none */
 };
 
 /* One subscription as the session remembers it (for UNSUBSCRIBE, the end
@@ -66,6 +68,8 @@ struct session {
     struct worker *owner; /* fixed at creation */
     _Atomic uint32_t refs;
     uint64_t id; /* unique per process; message origin for No Local */
+    uint64_t seq;        /* store sequence while stored (outlives its connection), else 0 */
+    uint32_t attach_gen; /* counts connections attached; held acks name the one they answer */
 
     struct slice client_id; /* points into this allocation */
     struct client *client;  /* attached connection, or NULL */

@@ -13,6 +13,7 @@
 
 #include "auth/auth.h"
 #include "broker/broker.h"
+#include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/retain.h"
 #include "broker/session.h"
@@ -61,6 +62,7 @@ static uint8_t subscribe_one(struct client *c, const struct mqtt_subscription *e
                              (e->retain_as_published ? SUBOPT_RAP : 0) |
                              ((e->retain_handling & 3u) << 4));
     *is_new = session_sub_put(s, e->filter, opts, sub_id);
+    durable_sub_put(c->w, s, e->filter, opts, sub_id);
     subtree_add(&c->w->srv->subs, e->filter, s, opts, sub_id);
     return granted;
 }
@@ -74,6 +76,14 @@ static void send_suback(struct client *c, uint8_t type, uint16_t pid, const uint
     sa.packet_id = pid;
     sa.reasons = slice_make(codes, n);
     size_t size = mqtt_suback_encode(NULL, 0, &sa, c->version);
+    if (type == MQTT_SUBACK && durable_on(c->w) && c->sess->seq) {
+        /* A stored session's SUBACK waits until its subscriptions are on
+         * disk (durable.h). */
+        uint8_t *bytes = xmalloc(size);
+        mqtt_suback_encode(bytes, size, &sa, c->version);
+        durable_hold_packet(c->w, c->sess, bytes, (uint32_t)size);
+        return;
+    }
     uint8_t *out = client_out_reserve(c, size);
     if (out == NULL)
         return;
@@ -153,8 +163,10 @@ void broker_handle_unsubscribe(struct client *c, const struct mqtt_frame *f)
             return;
         }
         bool had = status == 0 && session_sub_del(c->sess, filter);
-        if (had)
+        if (had) {
             subtree_remove(&c->w->srv->subs, filter, c->sess);
+            durable_sub_del(c->w, c->sess, filter);
+        }
         codes[i++] = status ? status : had ? MQTT_RC_SUCCESS : MQTT_RC_NO_SUBSCRIPTION_EXISTED;
     }
     /* 3.1.1's UNSUBACK has no payload; the encoder leaves it out. */

@@ -87,7 +87,7 @@ static void sys_put(struct worker *w, const char *topic, const char *value)
     st->value[i] = xstrdup(value);
     struct msg *m = msg_new(slice_cstr(topic), slice_cstr(value), 0, true, SLICE_NULL, 0,
                             w->now_ms);
-    retain_set(&w->srv->retained, m);
+    msg_unref(retain_set(&w->srv->retained, m));
     broker_route(w, m);
     msg_unref(m);
 }

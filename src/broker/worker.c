@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "broker/broker.h"
 #include "broker/client.h"
+#include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/session.h"
 #include "util/alloc.h"
@@ -65,7 +66,7 @@ static void run_deliveries(struct worker *w, struct dbatch *b)
 {
     for (uint32_t i = 0; i < b->n; i++) {
         struct delivery *d = &b->d[i];
-        broker_deliver(w, d->sess, d->msg, d->qos, d->retain, d->sub_id);
+        broker_deliver_entry(w, d->sess, d->msg, d->qos, d->retain, d->sub_id, d->entry);
         session_unref(d->sess);
     }
     free(b);
@@ -97,6 +98,9 @@ static void on_inbox(struct loop *l, struct list *items)
         case TASK_SHUTDOWN:
             free(t);
             shutdown_now(w);
+            break;
+        case TASK_STORE_DONE:
+            durable_ticket_done(w, (struct ticket *)t);
             break;
         default:
             free(t);
@@ -138,7 +142,8 @@ static void on_pass(struct loop *l)
     }
     if (!w->stopping)
         broker_flush_outboxes(w);
-    else
+    durable_pass_end(w);
+    if (w->stopping)
         maybe_finish(w);
 }
 

@@ -35,7 +35,7 @@ static void collect(void *arg, struct msg *m)
 static void put(struct retain_store *r, const char *topic, const char *payload)
 {
     struct msg *m = msg_new(slice_cstr(topic), slice_cstr(payload), 1, true, SLICE_NULL, 0, 0);
-    retain_set(r, m);
+    msg_unref(retain_set(r, m));
     msg_unref(m);
 }
 

@@ -1,0 +1,405 @@
+/*
+ * durable.c - what broker events write to the store, and the work held
+ * until it is committed (see durable.h).
+ */
+#include "broker/durable.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "broker/broker.h"
+#include "broker/msg.h"
+#include "broker/session.h"
+#include "util/alloc.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void durable_worker_init(struct worker *w)
+{
+    store_batch_init(&w->batch);
+    w->held = NULL;
+    w->nheld = w->held_cap = 0;
+    w->ticket_next = 1;
+}
+
+static void held_drop(struct held *h)
+{
+    free(h->bytes);
+    msg_unref(h->msg);
+    session_unref(h->sess);
+}
+
+void durable_worker_fini(struct worker *w)
+{
+    for (uint32_t i = 0; i < w->nheld; i++)
+        held_drop(&w->held[i]);
+    free(w->held);
+    w->held = NULL;
+    w->nheld = 0;
+    store_batch_fini(&w->batch);
+}
+
+static struct held *held_push(struct worker *w, uint8_t kind, struct session *s)
+{
+    if (w->nheld == w->held_cap) {
+        w->held_cap = w->held_cap ? w->held_cap * 2 : 64;
+        w->held = xrealloc(w->held, w->held_cap * sizeof *w->held);
+    }
+    struct held *h = &w->held[w->nheld++];
+    memset(h, 0, sizeof *h);
+    h->kind = kind;
+    h->sess = session_ref(s);
+    loop_request_pass(&w->loop); /* the pass end commits */
+    return h;
+}
+
+bool durable_holding(const struct worker *w)
+{
+    return durable_on(w);
+}
+
+void durable_hold_ack(struct worker *w, struct session *s, uint8_t type, uint16_t pid,
+                      uint8_t reason)
+{
+    struct held *h = held_push(w, HELD_ACK, s);
+    h->type = type;
+    h->pid = pid;
+    h->reason = reason;
+    h->gen = s->attach_gen;
+}
+
+void durable_hold_delivery(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
+                           bool retain, uint32_t sub_id, uint64_t entry)
+{
+    /* s's reference comes with the caller's (a routing match holds one
+     * for sessions of other workers); take our own either way. */
+    struct held *h = held_push(w, HELD_DELIVER, s);
+    h->msg = m; /* the caller's reference */
+    h->qos = qos;
+    h->retain = retain;
+    h->sub_id = sub_id;
+    h->entry = entry;
+}
+
+void durable_hold_packet(struct worker *w, struct session *s, uint8_t *bytes, uint32_t len)
+{
+    struct held *h = held_push(w, HELD_PACKET, s);
+    h->bytes = bytes;
+    h->len = len;
+    h->gen = s->attach_gen;
+}
+
+uint32_t durable_hold_send(struct worker *w, struct session *s)
+{
+    held_push(w, HELD_SEND, s);
+    return w->ticket_next;
+}
+
+/* Store thread: hands the ticket back to its worker. */
+static void on_committed(void *arg, int status)
+{
+    struct ticket *t = arg;
+    t->status = status;
+    loop_post_one(&t->w->loop, &t->task.node);
+}
+
+void durable_pass_end(struct worker *w)
+{
+    if (!durable_on(w) || (w->nheld == 0 && store_batch_empty(&w->batch)))
+        return;
+    struct ticket *t = xmalloc(sizeof *t + w->nheld * sizeof t->items[0]);
+    list_init(&t->task.node);
+    t->task.kind = TASK_STORE_DONE;
+    t->w = w;
+    t->status = 0;
+    t->id = w->ticket_next++;
+    t->n = w->nheld;
+    memcpy(t->items, w->held, w->nheld * sizeof t->items[0]);
+    w->nheld = 0;
+    store_batch_commit(&w->srv->store, &w->batch, on_committed, t);
+}
+
+/* --- release --------------------------------------------------------- */
+
+static struct client *ack_target(struct session *s, uint32_t gen)
+{
+    struct client *c = s->client;
+    if (c == NULL || s->attach_gen != gen || c->state != CLIENT_ACTIVE)
+        return NULL; /* that connection is gone; the client re-sends */
+    return c;
+}
+
+static void release_ack(struct worker *w, struct held *h, int status)
+{
+    struct client *c = ack_target(h->sess, h->gen);
+    bool publish_ack = h->type == MQTT_PUBACK || h->type == MQTT_PUBREC;
+    if (status != 0 && publish_ack) {
+        /* Not on disk, so not accepted: the publisher must not think it
+         * is. v5 learns why (Quota exceeded); 3.1.1 cannot be told, so it
+         * loses the connection and re-sends after reconnecting. */
+        if (h->type == MQTT_PUBREC)
+            session_qos2_del(h->sess, h->pid);
+        if (c == NULL)
+            return;
+        if (c->version == MQTT_V5)
+            client_send_ack(c, h->type, h->pid, MQTT_RC_QUOTA_EXCEEDED);
+        else
+            client_close(c, 0, false, true, "store write failed; publish not accepted");
+        return;
+    }
+    (void)w;
+    if (c)
+        client_send_ack(c, h->type, h->pid, h->reason);
+}
+
+static void release_delivery(struct worker *w, struct held *h, int status)
+{
+    struct msg *m = h->msg;
+    h->msg = NULL;
+    if (status != 0) {
+        /* The rows were rolled back with the batch; only the count goes. */
+        if (h->entry)
+            atomic_fetch_sub(&m->srefs, 1);
+        msg_unref(m);
+        return;
+    }
+    struct session *s = h->sess;
+    if (s->owner == w) {
+        broker_deliver_entry(w, s, m, h->qos, h->retain, h->sub_id, h->entry);
+        return;
+    }
+    broker_outbox_push(w, session_ref(s), m, h->qos, h->retain, h->sub_id, h->entry);
+}
+
+void durable_ticket_done(struct worker *w, struct ticket *t)
+{
+    if (t->status != 0 && worker_log_allowed(w))
+        log_error("store: commit failed (%s): %u acknowledgement(s) and deliveries refused",
+                  strerror(-t->status), t->n);
+    for (uint32_t i = 0; i < t->n; i++) {
+        struct held *h = &t->items[i];
+        switch (h->kind) {
+        case HELD_ACK:
+            release_ack(w, h, t->status);
+            break;
+        case HELD_DELIVER:
+            release_delivery(w, h, t->status);
+            break;
+        case HELD_PACKET: {
+            /* A SUBACK: the subscription works in memory either way; a
+             * failed write is logged above. */
+            struct client *c = ack_target(h->sess, h->gen);
+            uint8_t *p = c ? client_out_reserve(c, h->len) : NULL;
+            if (p) {
+                memcpy(p, h->bytes, h->len);
+                client_out_commit(c, h->len);
+            }
+            break;
+        }
+        case HELD_SEND:
+            broker_send_held(h->sess, t->id);
+            break;
+        default:
+            break;
+        }
+        held_drop(h);
+    }
+    free(t);
+    broker_flush_outboxes(w);
+}
+
+void durable_ticket_drop(struct ticket *t)
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        held_drop(&t->items[i]);
+    free(t);
+}
+
+/* --- rows ------------------------------------------------------------ */
+
+static void session_record(struct worker *w, struct session *s, uint64_t offline_at)
+{
+    struct store_session_rec r = {
+        .seq = s->seq,
+        .client_id = s->client_id,
+        .has_username = s->username != NULL,
+        .username = slice_make(s->username, s->username_len),
+        .expiry_interval = s->expiry_interval,
+        .offline_at_ms = offline_at,
+        .next_pid = s->next_pid,
+    };
+    store_session_put(&w->batch, &r);
+}
+
+static void store_subs(struct worker *w, struct session *s)
+{
+    for (uint32_t i = 0; i < s->subs_count; i++) {
+        struct sess_sub *e = &s->subs[i];
+        durable_sub_put(w, s, slice_make(e->filter, e->len), e->opts, e->sub_id);
+    }
+}
+
+void durable_session_attached(struct worker *w, struct session *s)
+{
+    if (!durable_on(w))
+        return;
+    if (s->expiry_interval == 0) {
+        if (s->seq) {
+            /* It no longer outlives its connection: off the disk. */
+            store_session_del(&w->batch, s->seq);
+            s->seq = 0;
+        }
+        return;
+    }
+    bool fresh = s->seq == 0;
+    if (fresh)
+        s->seq = store_next_seq(&w->srv->store);
+    session_record(w, s, 0);
+    if (fresh)
+        store_subs(w, s);
+}
+
+void durable_session_saved(struct worker *w, struct session *s)
+{
+    if (!durable_on(w))
+        return;
+    if (s->expiry_interval == 0 || s->dead) {
+        durable_session_ended(w, s);
+        return;
+    }
+    if (s->seq == 0) {
+        durable_session_attached(w, s);
+        if (s->client)
+            return;
+    }
+    session_record(w, s, s->client ? 0 : wall_ms());
+}
+
+void durable_session_ended(struct worker *w, struct session *s)
+{
+    if (!durable_on(w) || s->seq == 0)
+        return;
+    store_session_del(&w->batch, s->seq);
+    s->seq = 0;
+}
+
+void durable_sub_put(struct worker *w, struct session *s, struct slice filter, uint8_t opts,
+                     uint32_t sub_id)
+{
+    if (!durable_on(w) || s->seq == 0)
+        return;
+    struct store_sub_rec r = {.sess = s->seq, .filter = filter, .opts = opts, .sub_id = sub_id};
+    store_sub_put(&w->batch, &r);
+}
+
+void durable_sub_del(struct worker *w, struct session *s, struct slice filter)
+{
+    if (!durable_on(w) || s->seq == 0)
+        return;
+    store_sub_del(&w->batch, s->seq, filter);
+}
+
+void durable_qos2_put(struct worker *w, struct session *s, uint16_t pid)
+{
+    if (durable_on(w) && s->seq)
+        store_qos2_put(&w->batch, s->seq, pid);
+}
+
+void durable_qos2_del(struct worker *w, struct session *s, uint16_t pid)
+{
+    if (durable_on(w) && s->seq)
+        store_qos2_del(&w->batch, s->seq, pid);
+}
+
+/* The message's absolute expiry in wall-clock ms, 0 = none. */
+static uint64_t expiry_wall(const struct worker *w, const struct msg *m)
+{
+    uint32_t left;
+    if (!m->has_expiry || !msg_remaining(m, w->now_ms, &left))
+        return 0;
+    return wall_ms() + (uint64_t)left * 1000u;
+}
+
+void durable_msg_hold(struct worker *w, struct msg *m)
+{
+    uint64_t seq = atomic_load_explicit(&m->seq, memory_order_acquire);
+    if (seq == 0) {
+        /* Stored by the worker that first needs it; messages are created
+         * on one worker and stored there before they are shared. */
+        seq = store_next_seq(&w->srv->store);
+        struct store_msg_rec r = {
+            .seq = seq,
+            .topic = m->topic,
+            .payload = m->payload,
+            .props = m->props,
+            .qos = m->qos,
+            .retain = m->retain,
+            .expiry_ms = expiry_wall(w, m),
+        };
+        store_msg_put(&w->batch, &r);
+        atomic_store_explicit(&m->seq, seq, memory_order_release);
+    }
+    atomic_fetch_add_explicit(&m->srefs, 1, memory_order_relaxed);
+}
+
+void durable_msg_release(struct worker *w, struct msg *m)
+{
+    if (atomic_fetch_sub_explicit(&m->srefs, 1, memory_order_acq_rel) == 1)
+        store_msg_del(&w->batch, atomic_load_explicit(&m->seq, memory_order_relaxed));
+}
+
+void durable_retain_set(struct worker *w, struct msg *m, struct msg *old)
+{
+    if (!durable_on(w))
+        return;
+    if (m->payload.len == 0) {
+        store_retain_del(&w->batch, m->topic);
+    } else {
+        durable_msg_hold(w, m);
+        store_retain_set(&w->batch, m->topic, atomic_load(&m->seq));
+    }
+    if (old && atomic_load(&old->seq))
+        durable_msg_release(w, old);
+}
+
+uint64_t durable_entry_new(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
+                           bool retain, uint32_t sub_id)
+{
+    if (!durable_on(w) || qos == 0 || s->seq == 0)
+        return 0;
+    durable_msg_hold(w, m);
+    struct store_entry_rec r = {
+        .seq = store_next_seq(&w->srv->store),
+        .sess = s->seq,
+        .msg = atomic_load(&m->seq),
+        .qos = qos,
+        .flags = retain ? STORE_ENTRY_RETAIN : 0,
+        .state = STORE_ENTRY_QUEUED,
+        .sub_id = sub_id,
+    };
+    store_entry_put(&w->batch, &r);
+    return r.seq;
+}
+
+void durable_entry_update(struct worker *w, struct omsg *o)
+{
+    if (o->entry)
+        store_entry_update(&w->batch, o->entry, o->state, o->pid);
+}
+
+void durable_entry_del(struct worker *w, struct omsg *o)
+{
+    if (o->entry == 0)
+        return;
+    store_entry_del(&w->batch, o->entry);
+    o->entry = 0;
+}
