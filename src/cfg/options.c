@@ -32,6 +32,12 @@
 static int check_listener_address(const struct cfg_option *opt, const void *field, char *why,
                                   size_t cap);
 
+static const char *const sync_words[] = {"full", "normal", "off", NULL};
+
+/* Rows leave out the trailing `words`, which only CFG_ENUM rows use;
+ * spelling NULL in every other row would only add noise. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 /* clang-format off */
 const struct cfg_option cfg_options[] = {
     {"listener", CFG_LISTENER, CFG_F_REPEAT, G(listeners), 0, 0, 65535, check_listener_address,
@@ -55,7 +61,22 @@ const struct cfg_option cfg_options[] = {
     {"persistence", CFG_BOOL, 0, G(persistence), 0, 0, 1, NULL,
      "Keep sessions, queued messages and retained messages on disk across restarts."},
     {"persistence_location", CFG_PATH, 0, G(persistence_location), 0, 0, 0, NULL,
-     "Directory for the persistent store (default: `data/` beside this file)."},
+     "Directory holding the persistent store, `petrel.db` (default: the instance's `data/` "
+     "for an instance's `etc/petrel.conf`, else the current directory)."},
+    {"persistence_sync", CFG_ENUM, 0, G(persistence_sync), CONFIG_SYNC_FULL, 0, 0, NULL,
+     "How a commit reaches the disk: `full` syncs every commit (nothing acknowledged is lost, "
+     "even on power loss); `normal` syncs at checkpoints (a power loss may lose the last "
+     "commits, a crash of petrel loses nothing); `off` never syncs (for tests).",
+     sync_words},
+    {"persistence_commit_interval", CFG_U32, 0, G(persistence_commit_interval), 0, 0, 10000,
+     NULL,
+     "Milliseconds the store waits to gather more changes into one commit; 0 = commit what "
+     "each event-loop pass produced at once. Larger values mean fewer syncs and slower "
+     "acknowledgements."},
+    {"persistence_max_size", CFG_U64, CFG_F_BYTES | CFG_F_ZERO_OK, G(persistence_max_size), 0,
+     64 << 10, BYTES_MAX, NULL,
+     "Largest size of the store file, in bytes; a commit that needs more fails like a full "
+     "disk. 0 = unlimited."},
     {"max_keepalive", CFG_U32, 0, G(max_keepalive), 65535, 0, 65535, NULL,
      "Largest keep-alive, in seconds, a client may ask for."},
     {"max_inflight_messages", CFG_U32, 0, G(max_inflight_messages), 20, 0, 65535, NULL,
@@ -86,6 +107,7 @@ const struct cfg_option cfg_options[] = {
      "Repeatable: the first line replaces the default set, later lines add to it."},
 };
 /* clang-format on */
+#pragma GCC diagnostic pop
 
 const size_t cfg_option_count = sizeof cfg_options / sizeof cfg_options[0];
 

@@ -28,6 +28,7 @@ enum cfg_type {
     CFG_LISTENER, /* appends to config.listeners: PORT [ADDRESS] */
     CFG_LOG_DEST, /* enum log_dest_kind plus config.log_file */
     CFG_LOG_TYPE, /* unsigned mask, one word per line */
+    CFG_ENUM,     /* int: the index of one of the row's words */
     CFG_TYPE_COUNT
 };
 
@@ -54,6 +55,7 @@ struct cfg_option {
     int64_t min, max; /* inclusive range for numeric types */
     cfg_validate_fn validate; /* NULL = none */
     const char *help;         /* one line for the reference */
+    const char *const *words; /* CFG_ENUM: the accepted words, NULL-terminated */
 };
 
 /* The table, in the order the reference lists it. Constant; any thread. */

@@ -69,6 +69,13 @@ const char *cfg_option_arg_text(const struct cfg_option *opt, char *buf, size_t 
     case CFG_LOG_TYPE:
         snprintf(buf, cap, "error | warning | notice | information | debug | all | none");
         break;
+    case CFG_ENUM: {
+        size_t o = 0;
+        buf[0] = '\0';
+        for (int i = 0; opt->words[i] && o < cap; i++)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? " | " : "", opt->words[i]);
+        break;
+    }
     case CFG_TYPE_COUNT:
         snprintf(buf, cap, "?");
         break;
@@ -112,6 +119,9 @@ const char *cfg_option_default_text(const struct cfg_option *opt, char *buf, siz
         break;
     case CFG_LOG_TYPE:
         return mask_text((unsigned)opt->def, buf, cap);
+    case CFG_ENUM:
+        snprintf(buf, cap, "%s", opt->words[opt->def]);
+        break;
     case CFG_PATH:
     case CFG_LISTENER:
     case CFG_TYPE_COUNT:

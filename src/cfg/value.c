@@ -249,6 +249,24 @@ static int set_log_type(const struct cfg_option *opt, unsigned *mask, struct cfg
     return 0;
 }
 
+/* One of the row's words, stored as its index. */
+static int set_enum(const struct cfg_option *opt, int *field, const char *value, char *why,
+                    size_t cap)
+{
+    size_t n;
+    const char *rest = split_token(value, &n);
+    for (int i = 0; opt->words[i]; i++) {
+        if (strlen(opt->words[i]) == n && memcmp(opt->words[i], value, n) == 0) {
+            *field = i;
+            return *rest ? extra_text(opt, rest, why, cap) : 0;
+        }
+    }
+    char buf[SHOWN], arg[96];
+    snprintf(why, cap, "%s: expected %s, got '%s'", opt->name,
+             cfg_option_arg_text(opt, arg, sizeof arg), shown(value, n, buf));
+    return -1;
+}
+
 static int set_by_type(const struct cfg_option *opt, void *field, const char *value,
                        struct cfg_parse_state *ps, char *why, size_t cap)
 {
@@ -268,6 +286,8 @@ static int set_by_type(const struct cfg_option *opt, void *field, const char *va
         return set_log_dest(opt, ps, value, why, cap);
     case CFG_LOG_TYPE:
         return set_log_type(opt, field, ps, value, why, cap);
+    case CFG_ENUM:
+        return set_enum(opt, field, value, why, cap);
     case CFG_TYPE_COUNT:
         break;
     }
@@ -307,6 +327,7 @@ void cfg_value_default(const struct cfg_option *opt, void *base)
         *(bool *)field = opt->def != 0;
         break;
     case CFG_INT:
+    case CFG_ENUM:
         *(int *)field = (int)opt->def;
         break;
     case CFG_U32:
