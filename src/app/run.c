@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "auth/auth.h"
+#include "broker/durable.h"
 #include "broker/server.h"
 #include "broker/worker.h"
 #include "util/alloc.h"
@@ -154,6 +155,32 @@ static void on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&a->sighup, NULL);
 }
 
+/* The memory store, or SQLite in persistence_location with persistence. */
+static int open_store(struct app *a)
+{
+    const struct config *cfg = a->cfg;
+    struct store *st = &a->srv.store;
+    char err[512] = "";
+    if (!cfg->persistence)
+        return store_open(st, &store_memory_ops, NULL, err, sizeof err);
+    struct store_options opt = {
+        .dir = cfg->persistence_location ? cfg->persistence_location : ".",
+        .sync = cfg->persistence_sync == CONFIG_SYNC_OFF      ? STORE_SYNC_OFF
+                : cfg->persistence_sync == CONFIG_SYNC_NORMAL ? STORE_SYNC_NORMAL
+                                                              : STORE_SYNC_FULL,
+        .commit_interval_ms = cfg->persistence_commit_interval,
+        .max_size = cfg->persistence_max_size,
+    };
+    int rc = store_open(st, &store_sqlite_ops, &opt, err, sizeof err);
+    if (rc != 0) {
+        log_error("persistence: %s", err[0] ? err : strerror(-rc));
+        return rc;
+    }
+    log_notice("persistence: %s/%s (sync %s)", opt.dir, STORE_FILE_NAME,
+               opt.sync == STORE_SYNC_FULL ? "full" : opt.sync == STORE_SYNC_NORMAL ? "normal" : "off");
+    return 0;
+}
+
 static int server_init(struct app *a)
 {
     struct server *srv = &a->srv;
@@ -170,13 +197,14 @@ static int server_init(struct app *a)
     subtree_init(&srv->subs, srv->seed);
     retain_init(&srv->retained, srv->seed ^ 0x9e3779b97f4a7c15ull);
     srv->workers = xcalloc(srv->nworkers, sizeof *srv->workers);
-    return store_open(&srv->store, &store_memory_ops, NULL, NULL, 0);
+    return open_store(a);
 }
 
 static void server_fini(struct app *a)
 {
     struct server *srv = &a->srv;
-    store_close(&srv->store);
+    if (srv->store.ops)
+        store_close(&srv->store);
     subtree_fini(&srv->subs);
     retain_fini(&srv->retained);
     free(srv->workers);
@@ -205,6 +233,9 @@ static int start_workers(struct app *a, unsigned *started)
         log_error("cannot start worker %u: %s", inited, uv_strerror(rc));
         return rc;
     }
+    /* Stored state is back before the first connection is accepted. */
+    if (durable_recover(srv) != 0)
+        log_error("store: continuing with what could be recovered");
     for (unsigned i = 0; i < srv->nworkers && rc == 0; i++) {
         rc = worker_start(&srv->workers[i]);
         if (rc == 0)
@@ -231,7 +262,10 @@ int app_run(const struct config *cfg, bool builtin)
     memset(&a, 0, sizeof a);
     a.cfg = cfg;
     signal(SIGPIPE, SIG_IGN);
-    server_init(&a);
+    if (server_init(&a) != 0) {
+        server_fini(&a);
+        return 1;
+    }
     char err[512];
     a.auth = load_auth(cfg, err, sizeof err);
     if (a.auth == NULL) {
@@ -239,9 +273,6 @@ int app_run(const struct config *cfg, bool builtin)
         server_fini(&a);
         return 1;
     }
-    if (cfg->persistence)
-        log_warn("persistence: the durable store is not part of this build yet; "
-                 "state is kept in memory only");
     start_signals(&a);
     unsigned started = 0;
     int rc = open_listeners(&a);
@@ -259,6 +290,10 @@ int app_run(const struct config *cfg, bool builtin)
     }
     for (unsigned i = 0; i < started; i++)
         worker_join(&a.srv.workers[i]);
+    /* The store first: its last commits come back to the workers' inboxes,
+     * which worker_fini drains; ending the sessions there then touches
+     * nothing on disk (stored sessions survive a stop). */
+    store_close(&a.srv.store);
     for (unsigned i = 0; i < started; i++)
         worker_fini(&a.srv.workers[i]);
     if (!a.stopping) {

@@ -390,10 +390,27 @@ uint64_t durable_entry_new(struct worker *w, struct session *s, struct msg *m, u
     return r.seq;
 }
 
-void durable_entry_update(struct worker *w, struct omsg *o)
+void durable_entry_update(struct worker *w, struct session *s, struct omsg *o)
 {
-    if (o->entry)
+    if (o->entry == 0)
+        return;
+    if (o->state != OMSG_WAIT_PUBCOMP) {
         store_entry_update(&w->batch, o->entry, o->state, o->pid);
+        return;
+    }
+    /* After PUBREC only the packet id is kept: the entry stops naming the
+     * message, whose row may now go [MQTT-4.3.3-4]. */
+    struct store_entry_rec r = {
+        .seq = o->entry,
+        .sess = s->seq,
+        .msg = 0,
+        .qos = o->qos,
+        .flags = o->retain ? STORE_ENTRY_RETAIN : 0,
+        .state = STORE_ENTRY_WAIT_PUBCOMP,
+        .pid = o->pid,
+        .sub_id = o->sub_id,
+    };
+    store_entry_put(&w->batch, &r);
 }
 
 void durable_entry_del(struct worker *w, struct omsg *o)

@@ -133,8 +133,8 @@ void durable_retain_set(struct worker *w, struct msg *m, struct msg *old);
  * its sequence, or 0 when s is not stored or qos is 0. */
 uint64_t durable_entry_new(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
                            bool retain, uint32_t sub_id);
-/* An outgoing message changed state (sent, PUBREC received) or is gone. */
-void durable_entry_update(struct worker *w, struct omsg *o);
+/* An outgoing message of s changed state (sent, PUBREC received) or is gone. */
+void durable_entry_update(struct worker *w, struct session *s, struct omsg *o);
 void durable_entry_del(struct worker *w, struct omsg *o);
 
 /* Holds work until the current batch is committed. */

@@ -168,7 +168,7 @@ static void on_pubrec(struct client *c, const struct mqtt_ack *a)
     if (o->entry) {
         /* On disk before the PUBREL leaves: the PUBLISH is never re-sent
          * after it [MQTT-4.3.3-5]. */
-        durable_entry_update(c->w, o);
+        durable_entry_update(c->w, s, o);
         durable_msg_release(c->w, o->msg);
         msg_unref(o->msg);
         o->msg = NULL;

@@ -227,7 +227,7 @@ static bool start_inflight(struct client *c, struct session *s, struct omsg *o)
     if (o->entry && o->qos == 2) {
         /* Its packet id goes to disk before the PUBLISH leaves: after a
          * crash it is re-sent under the same id, never delivered twice. */
-        durable_entry_update(c->w, o);
+        durable_entry_update(c->w, s, o);
         o->held = durable_hold_send(c->w, s);
     } else if (!send_publish(c, o->msg, o->qos, o->pid, false, o->retain, o->sub_id)) {
         count_drop(c->w, s, o->msg, "larger than the client's maximum packet size");

@@ -197,6 +197,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, const int *li
     list_init(&w->moving);
     list_init(&w->offline);
     htable_init(&w->sessions, 64);
+    durable_worker_init(w);
     w->outbox = xcalloc(srv->nworkers, sizeof *w->outbox);
     size_t nl = srv->cfg->listener_count;
     w->listeners = xcalloc(nl ? nl : 1, sizeof *w->listeners);
@@ -279,6 +280,8 @@ static void drop_task(struct task *t)
         free(t);
     } else if (t->kind == TASK_MIGRATE) {
         client_free(((struct task_ptr *)t)->ptr);
+    } else if (t->kind == TASK_STORE_DONE) {
+        durable_ticket_drop((struct ticket *)t);
     } else {
         free(t);
     }
@@ -307,5 +310,6 @@ void worker_fini(struct worker *w)
     free(w->listeners);
     free(w->matches);
     buf_fini(&w->rbuf);
+    durable_worker_fini(w);
     loop_fini(&w->loop);
 }
