@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""20-store-durable: with `persistence true`, sessions, subscriptions,
+queued messages and retained messages outlive a restart and a SIGKILL;
+expiry counts the time the broker was down; an unusable store file is set
+aside and the broker starts empty; a full store refuses new QoS 1/2
+publishes (v5 0x97) and keeps serving."""
+
+import glob
+import os
+import sqlite3
+import time
+
+from lib import client
+from lib.broker import Broker
+from lib.testing import case, main
+
+
+def durable(extra=()):
+    return Broker(conf=["persistence true", "persistence_location data"] + list(extra))
+
+
+def park(b, cid, filt, version=4, qos=1):
+    """A persistent subscriber that subscribes and goes offline."""
+    kw = {"props": {"session_expiry_interval": 3600}} if version == 5 else {}
+    c = client.connect(b, cid, version=version, clean=(version == 5), **kw)
+    c.subscribe(filt, qos=qos)
+    c.disconnect()
+
+
+def resume(b, cid, version=4):
+    kw = {"props": {"session_expiry_interval": 3600}} if version == 5 else {}
+    c = client.Client(b, version=version, name=cid)
+    ack = c.connect(cid, clean=False, **kw)
+    return c, ack
+
+
+@case(petrel_only="Petrel's durable store")
+def state_survives_stop_and_kill():
+    # [MQTT-3.1.2-4]/[MQTT-4.1.0-1]: the session (subscriptions, queued QoS 1
+    # and 2 messages) and retained messages outlive the broker process.
+    with durable() as b:
+        park(b, "keep-v4", "keep/#")
+        park(b, "keep-v5", "keep/#", version=5, qos=2)
+        pub = client.connect(b, "keep-pub", version=5)
+        pub.publish("keep/ret", b"retained-1", qos=1, retain=True)
+        pub.publish("keep/q", b"one", qos=1)
+        pub.publish("keep/q", b"two", qos=2)
+        pub.publish("keep/q", b"zero", qos=0)  # QoS 0 is never stored
+        pub.disconnect()
+        for how in ("stop", "kill"):
+            if how == "stop":
+                b.restart()
+            else:
+                b.kill()
+                b.start()
+            for cid, v in (("keep-v4", 4), ("keep-v5", 5)):
+                c, ack = resume(b, cid, v)
+                assert ack.session_present, (how, cid, ack)
+                if how == "stop":
+                    got = [c.expect_publish(timeout=5).payload for _ in range(3)]
+                    assert sorted(got) == [b"one", b"retained-1", b"two"], (cid, got)
+                c.expect_none(0.3)
+                c.disconnect()
+        # Subscriptions came back too: a new message reaches the sessions.
+        pub = client.connect(b, "keep-pub", version=4)
+        pub.publish("keep/after", b"after", qos=1)
+        for cid, v in (("keep-v4", 4), ("keep-v5", 5)):
+            c, _ = resume(b, cid, v)
+            c.expect_publish("keep/after", b"after")
+            c.disconnect()
+        probe = client.connect(b, "keep-probe")
+        probe.subscribe("keep/ret", qos=1)
+        probe.expect_publish("keep/ret", b"retained-1", retain=True)
+
+
+@case(petrel_only="Petrel's durable store")
+def expiry_counts_time_down():
+    # [MQTT-3.1.2-23] a session ends when its expiry passes, also while the
+    # broker is stopped; [MQTT-3.3.2-5] an expired message is not delivered.
+    with durable() as b:
+        c = client.connect(b, "exp-short", version=5, clean=True,
+                           props={"session_expiry_interval": 1})
+        c.subscribe("exp/#", qos=1)
+        c.disconnect()
+        park(b, "exp-long", "exp/#", version=5)
+        pub = client.connect(b, "exp-pub", version=5)
+        pub.publish("exp/m", b"short-lived", qos=1, props={"message_expiry_interval": 1})
+        pub.publish("exp/m", b"long-lived", qos=1, props={"message_expiry_interval": 600})
+        pub.disconnect()
+        b.stop()
+        time.sleep(2.2)
+        b.start()
+        _, ack = resume(b, "exp-short", 5)
+        assert not ack.session_present, ack
+        c, ack = resume(b, "exp-long", 5)
+        assert ack.session_present, ack
+        p = c.expect_publish("exp/m", b"long-lived")
+        left = p.props.get("message_expiry_interval")
+        assert left is not None and left <= 598, p  # the time down counts
+        c.expect_none(0.3)
+
+
+def corrupt_cases():
+    def garbage(path):
+        with open(path, "wb") as f:
+            f.write(b"this is not a database\n" * 200)
+
+    def truncated(path):
+        size = os.path.getsize(path)
+        with open(path, "r+b") as f:
+            f.truncate(max(100, size // 3))
+
+    def wrong_version(path):
+        db = sqlite3.connect(path)
+        db.execute("UPDATE meta SET value = 999 WHERE key = 'schema_version'")
+        db.commit()
+        db.close()
+    return (("garbage", garbage), ("truncated", truncated), ("wrong version", wrong_version))
+
+
+@case(petrel_only="Petrel's durable store")
+def unusable_store_is_set_aside():
+    # A store the broker cannot trust is renamed with a timestamp, said
+    # loudly in the log, and the broker starts empty instead of refusing to
+    # start (a corrupt mosquitto.db keeps mosquitto down).
+    for name, damage in corrupt_cases():
+        with durable() as b:
+            park(b, "cor-sub", "cor/#")
+            for i in range(50):
+                client.connect(b, "cor-fill").publish("cor/t", b"x" * 200, qos=1)
+            b.stop()
+            db = b.path("data/petrel.db")
+            for extra in ("-wal", "-shm"):
+                if os.path.exists(db + extra):
+                    os.remove(db + extra)
+            damage(db)
+            b.start()
+            b.wait_log(r"error: .*petrel\.db.*(corrupt|set aside|renamed)")
+            aside = glob.glob(db + ".corrupt-*")
+            assert aside, (name, os.listdir(b.path("data")))
+            _, ack = resume(b, "cor-sub")
+            assert not ack.session_present, (name, ack)
+            c = client.connect(b, "cor-after")
+            c.subscribe("cor/#", qos=1)
+            client.connect(b, "cor-pub").publish("cor/t", b"works", qos=1)
+            c.expect_publish("cor/t", b"works")
+
+
+@case(petrel_only="Petrel's durable store")
+def full_store_refuses_publishes_and_keeps_serving():
+    # Disk full (here: persistence_max_size): a new QoS 1/2 message cannot be
+    # stored, so v5 gets PUBACK/PUBREC 0x97 (Quota exceeded), a 3.1.1
+    # publisher (which has no such code) is disconnected so it re-sends later;
+    # QoS 0 still flows and what was stored before is delivered.
+    with durable(["persistence_max_size 160k"]) as b:
+        park(b, "full-sub", "full/#")
+        live = client.connect(b, "full-live")
+        live.subscribe("full/#", qos=0)
+        pub = client.connect(b, "full-pub", version=5)
+        accepted = 0
+        refused = None
+        for i in range(200):
+            ack = pub.publish("full/t", b"%04d" % i + b"x" * 4000, qos=1)
+            if ack.rc == 0x97:
+                refused = i
+                break
+            assert ack.rc == 0, ack
+            accepted += 1
+        assert refused is not None and accepted > 0, (accepted, refused)
+        rec = pub.publish("full/t", b"q2" + b"x" * 4000, qos=2)
+        assert rec.rc == 0x97, rec
+        v4 = client.connect(b, "full-v4")
+        v4.send(client.P.publish("full/t", b"x" * 4000, 1, mid=7, version=4))
+        v4.expect_closed()
+        pub.publish("full/zero", b"qos0 still flows", qos=0)
+        live.wait_for("PUBLISH")
+        b.kill()
+        b.start()
+        c, ack = resume(b, "full-sub")
+        assert ack.session_present, ack
+        got = set()
+        for _ in range(accepted):
+            got.add(c.expect_publish("full/t", timeout=5).payload[:4])
+        assert got == {b"%04d" % i for i in range(accepted)}, sorted(got)
+
+
+if __name__ == "__main__":
+    main()
