@@ -24,7 +24,7 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 
-#define CONNECT_WINDOW 256u
+#define CONNECT_WINDOW 128u
 
 static void enter_phase(struct bench_loop *l, int phase);
 
