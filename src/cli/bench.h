@@ -81,6 +81,7 @@ struct bench_opts {
     uint32_t e2e_window; /* how far a publisher may run ahead of its subscribers */
     uint16_t keep_alive;
     uint32_t threads;
+    uint32_t sources; /* 127.0.0.x source addresses (0: one per 25,000 connections) */
     bool quiet; /* no progress lines */
     char id_buf[48], topic_buf[48]; /* defaults with the process id */
     char err[256];
@@ -324,7 +325,7 @@ struct bench_run {
     uint32_t run_id;
     struct sockaddr_storage addr; /* the broker */
     socklen_t addr_len;
-    bool bind_source; /* spread connections over 127.0.0.x sources */
+    uint32_t sources; /* source addresses 127.0.0.1.. used in turn; 1: no bind() */
     struct bench_pub *pubs;
     struct bench_sub *subs;
     struct bench_client *idle;

@@ -33,6 +33,7 @@ enum {
     OPT_WINDOW,
     OPT_E2E,
     OPT_THREADS,
+    OPT_SOURCES,
     OPT_QUIET,
     OPT_HELP,
     OPT_VERSION,
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
     {"window", required_argument, NULL, OPT_WINDOW},
     {"e2e-window", required_argument, NULL, OPT_E2E},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"sources", required_argument, NULL, OPT_SOURCES},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -115,6 +117,8 @@ static const char usage_long[] =
     "      --e2e-window N       how far a publisher may run ahead of what its\n"
     "                           subscribers received (default 100)\n"
     "      --threads N          event loops in the generator (default 1)\n"
+    "      --sources N          spread connections over source addresses 127.0.0.1..N\n"
+    "                           (default: one per 25000 connections; loopback only)\n"
     "      --quiet              no progress lines (they go to stderr on a terminal)\n"
     "      --help, --version\n"
     "\nOutput: one line of key=value pairs on stdout at the end.\n"
@@ -264,6 +268,10 @@ static int parse_value(struct bench_opts *o, int c, const char *v, struct counts
     case OPT_THREADS:
         rc = num(o, "--threads", v, 1, 64, &u);
         o->threads = (uint32_t)u;
+        break;
+    case OPT_SOURCES:
+        rc = num(o, "--sources", v, 1, 254, &u);
+        o->sources = (uint32_t)u;
         break;
     case OPT_DURATION:
         return secs(o, "--duration", v, 0.001, 86400, &o->duration_ms);

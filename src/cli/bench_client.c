@@ -31,9 +31,6 @@
 /* Connect failures and lost connections reported one by one; past this,
  * only the totals in the final line. */
 #define MAX_ERRORS_PRINTED 5
-/* Connections per 127.0.0.x source address: under the 28,232 ports of
- * Linux's default ephemeral range, with room to spare. */
-#define CONNS_PER_SOURCE 25000u
 
 static void on_close(uv_handle_t *h);
 
@@ -429,8 +426,9 @@ static void on_connect(uv_connect_t *req, int status)
     queue_connect(c);
 }
 
-/* Opens a socket bound to 127.0.0.(1 + conn_no / CONNS_PER_SOURCE), the
- * port left to connect() (IP_BIND_ADDRESS_NO_PORT), and gives it to c. */
+/* Opens a socket bound to 127.0.0.(1 + conn_no % sources), the port left
+ * to connect() (IP_BIND_ADDRESS_NO_PORT: ports are then unique per source
+ * and destination, not per source), and gives it to c. */
 static int bind_source(struct bench_client *c)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -441,7 +439,7 @@ static int bind_source(struct bench_client *c)
     struct sockaddr_in src;
     memset(&src, 0, sizeof src);
     src.sin_family = AF_INET;
-    src.sin_addr.s_addr = htonl(0x7f000001u + c->conn_no / CONNS_PER_SOURCE);
+    src.sin_addr.s_addr = htonl(0x7f000001u + c->conn_no % c->loop->run->sources);
     if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) {
         int e = -errno;
         close(fd);
@@ -460,7 +458,7 @@ void bench_client_start(struct bench_client *c)
     c->tcp.data = c;
     c->creq.data = c;
     c->state = BENCH_CS_TCP;
-    int rc = r->bind_source ? bind_source(c) : 0;
+    int rc = r->sources > 1 ? bind_source(c) : 0;
     if (rc == 0)
         rc = uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&r->addr, on_connect);
     if (rc < 0)

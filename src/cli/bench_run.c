@@ -57,13 +57,25 @@ static int resolve(struct bench_run *r)
     return 0;
 }
 
-/* Beyond one source address's ports, spread over 127.0.0.x (loopback only). */
-static void choose_sources(struct bench_run *r)
+/* Beyond one source address's ports (28,232 in Linux's default ephemeral
+ * range; 25,000 leaves room for other programs), spread the connections
+ * over 127.0.0.1, .2, ... (loopback brokers only). Returns 0 or
+ * BENCH_EXIT_USAGE. */
+static int choose_sources(struct bench_run *r)
 {
     uint64_t total = (uint64_t)r->npubs + r->nsubs + r->nidle;
     const struct sockaddr_in *a = (const struct sockaddr_in *)&r->addr;
     bool loopback4 = r->addr.ss_family == AF_INET && (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-    r->bind_source = loopback4 && total > 25000u;
+    r->sources = r->o->sources ? r->o->sources : (uint32_t)((total + 24999u) / 25000u);
+    if (r->sources > 1 && !loopback4) {
+        if (r->o->sources) {
+            fprintf(stderr, "petrel-bench: --sources needs a broker on an IPv4 loopback "
+                            "address (127.x.x.x)\n");
+            return BENCH_EXIT_USAGE;
+        }
+        r->sources = 1; /* another host: the kernel picks; beyond 28k it may run out */
+    }
+    return 0;
 }
 
 static struct slice name_dup(const char *fmt, const char *prefix, uint32_t i)
@@ -146,7 +158,9 @@ int bench_run_init(struct bench_run *r, const struct bench_opts *o)
         r->npairs = o->mode == BENCH_PAIRS ? o->pubs : (size_t)o->pubs * o->subs;
         r->pairs = xcalloc(r->npairs, sizeof *r->pairs);
     }
-    choose_sources(r);
+    rc = choose_sources(r);
+    if (rc)
+        return rc;
     r->nloops = o->threads;
     r->loops = xcalloc(r->nloops, sizeof *r->loops);
     for (uint32_t i = 0; i < r->nloops; i++) {
