@@ -220,8 +220,15 @@ def clean(r, subs_per_pub):
     assert float(r["p50_us"]) > 0 and float(r["max_us"]) >= float(r["p99_us"]), r
 
 
+# The limits bench/compare.sh gives every broker. With its default
+# max_queued_messages 1000, mosquitto 2.0.11 drops QoS 1 messages in
+# fanin 4 -> 2 ("Outgoing messages are being dropped") although the
+# end-to-end window keeps at most 400 outstanding per subscriber.
+LIMITS = ["max_inflight_messages 0", "max_queued_messages 100000"]
+
+
 def clean_run(*args, subs_per_pub):
-    with Broker() as b:
+    with Broker(conf=LIMITS) as b:
         rc, r, err = bench(b.port, "--warmup", 0.2, "--duration", 1, *args)
     clean(r, subs_per_pub)
     assert rc == EXIT_OK, (rc, err)
