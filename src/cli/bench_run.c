@@ -352,6 +352,7 @@ int bench_run_go(struct bench_run *r)
     uint64_t t0 = clock_mono_ms();
     uint64_t hard_ms = t0 + o->connect_timeout_ms + o->warmup_ms + o->duration_ms + o->drain_ms;
     signal(SIGALRM, on_alarm);
+    signal(SIGPIPE, SIG_IGN); /* a write to a closed socket is an error, not a death */
     alarm((unsigned)((hard_ms - t0 + CLOSE_GRACE_MS) / 1000u) + 10u);
     for (uint32_t i = 0; i < r->nloops; i++) {
         if (bench_loop_start(&r->loops[i]) != 0) {

@@ -18,7 +18,7 @@ import time
 
 from lib import env, procs
 from lib import packets as P
-from lib.broker import Broker
+from lib.broker import SANITIZER_RE, Broker
 from lib.testing import case, log, main
 
 BENCH = os.path.join(env.BIN, "petrel-bench")
@@ -30,6 +30,8 @@ def bench(port, *args, timeout=30):
     """Runs petrel-bench to completion; returns (status, {key: value}, stderr)."""
     argv = [BENCH, "-p", str(port), "--quiet"] + [str(a) for a in args]
     r = procs.run(argv, timeout=env.scaled(timeout))
+    m = SANITIZER_RE.search(r.stderr)
+    assert not m, "sanitizer report from petrel-bench:\n%s" % r.stderr
     lines = r.stdout.strip().splitlines()
     assert lines, "no report from petrel-bench (status %s): %s" % (r.returncode, r.stderr)
     report = dict(kv.split("=", 1) for kv in lines[-1].split())
