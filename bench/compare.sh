@@ -337,7 +337,7 @@ record() { # SCENARIO BROKER REP RC DIR CPU_TICKS RSS0 RSSC CONNS
         'BEGIN { if (n > 0) printf "%.3f", t / hz / (n / 1e6); else print "-" }')
     echo "$sc $name $rep $status ${rate:--} ${p99:--} $cpu -" >>"$RESULTS"
     echo "  $sc $name #$rep: $status rate=${rate:-?} p99_us=${p99:-?} cpu_s_per_M=$cpu" \
-        "$(grep -o 'loss=[0-9]* dup=[0-9]*' "$dir/bench.out" 2>/dev/null)" >&2
+        "$(grep -o 'loss=[0-9]* dup=[0-9]* reorder=[0-9]*' "$dir/bench.out" 2>/dev/null)" >&2
     if [ "$status" != ok ]; then
         sed 's/^/    /' "$dir/bench.err" | tail -3 >&2
     fi

@@ -81,8 +81,8 @@ struct bench_opts {
     uint32_t e2e_window; /* how far a publisher may run ahead of its subscribers */
     uint16_t keep_alive;
     uint32_t threads;
-    uint32_t sources; /* 127.0.0.x source addresses (0: one per 25,000 connections) */
-    bool quiet; /* no progress lines */
+    uint32_t sources;               /* 127.0.0.x source addresses (0: one per 25,000 connections) */
+    bool quiet;                     /* no progress lines */
     char id_buf[48], topic_buf[48]; /* defaults with the process id */
     char err[256];
 };
@@ -115,14 +115,14 @@ enum bench_role {
 };
 
 enum bench_cstate {
-    BENCH_CS_INIT = 0,   /* not started */
-    BENCH_CS_TCP,        /* TCP connect in progress */
-    BENCH_CS_CONNACK,    /* CONNECT sent */
-    BENCH_CS_SUBACK,     /* SUBSCRIBE sent */
-    BENCH_CS_READY,      /* usable (publisher, subscriber, or idle connection) */
-    BENCH_CS_CLOSING,    /* uv_close called */
-    BENCH_CS_CLOSED,     /* closed after the run */
-    BENCH_CS_FAILED,     /* connect failed, refused, or lost; closed or closing */
+    BENCH_CS_INIT = 0, /* not started */
+    BENCH_CS_TCP,      /* TCP connect in progress */
+    BENCH_CS_CONNACK,  /* CONNECT sent */
+    BENCH_CS_SUBACK,   /* SUBSCRIBE sent */
+    BENCH_CS_READY,    /* usable (publisher, subscriber, or idle connection) */
+    BENCH_CS_CLOSING,  /* uv_close called */
+    BENCH_CS_CLOSED,   /* closed after the run */
+    BENCH_CS_FAILED,   /* connect failed, refused, or lost; closed or closing */
 };
 
 struct bench_loop;
@@ -151,8 +151,7 @@ struct bench_client {
 void bench_client_start(struct bench_client *c);
 
 /* Encodes a packet into c->out and schedules the flush. */
-void bench_client_queue_publish(struct bench_client *c, const struct mqtt_publish *p,
-                                size_t size);
+void bench_client_queue_publish(struct bench_client *c, const struct mqtt_publish *p, size_t size);
 void bench_client_queue_ack(struct bench_client *c, uint8_t type, uint16_t id);
 void bench_client_queue_ping(struct bench_client *c);
 
@@ -180,26 +179,26 @@ enum bench_park {
 
 struct bench_pub {
     struct bench_client c;
-    struct slice topic;  /* owned bytes */
-    uint64_t next_seq;   /* numbers 0..next_seq-1 were sent */
-    uint64_t oldest;     /* lowest number not yet complete (QoS 1/2) */
-    uint64_t acked;      /* PUBACK (QoS 1) or PUBREC (QoS 2) received */
-    uint8_t *ring;       /* owned: state of numbers oldest..next_seq-1 (QoS 1/2) */
+    struct slice topic; /* owned bytes */
+    uint64_t next_seq;  /* numbers 0..next_seq-1 were sent */
+    uint64_t oldest;    /* lowest number not yet complete (QoS 1/2) */
+    uint64_t acked;     /* PUBACK (QoS 1) or PUBREC (QoS 2) received */
+    uint8_t *ring;      /* owned: state of numbers oldest..next_seq-1 (QoS 1/2) */
     uint32_t ring_mask;
-    uint32_t inflight;   /* numbers not yet complete */
-    uint16_t window;     /* QoS window after the broker's Receive Maximum */
-    size_t packet_size;  /* encoded PUBLISH size (constant for a publisher) */
-    uint64_t e2e_limit;  /* may send numbers below this without looking again */
-    uint64_t e2e_floor;  /* QoS 0 stall bypass: progress assumed at least this */
-    uint64_t parked_ms;  /* when it parked on the end-to-end window */
-    uint64_t phase_ns;   /* its offset in the rate schedule */
-    uint8_t park;        /* enum bench_park */
-    struct list node;    /* on loop->runnable or loop->blocked */
+    uint32_t inflight;  /* numbers not yet complete */
+    uint16_t window;    /* QoS window after the broker's Receive Maximum */
+    size_t packet_size; /* encoded PUBLISH size (constant for a publisher) */
+    uint64_t e2e_limit; /* may send numbers below this without looking again */
+    uint64_t e2e_floor; /* QoS 0 stall bypass: progress assumed at least this */
+    uint64_t parked_ms; /* when it parked on the end-to-end window */
+    uint64_t phase_ns;  /* its offset in the rate schedule */
+    uint8_t park;       /* enum bench_park */
+    struct list node;   /* on loop->runnable or loop->blocked */
 };
 
 struct bench_sub {
     struct bench_client c;
-    struct slice filter; /* owned bytes */
+    struct slice filter;       /* owned bytes */
     uint32_t first_pub, npubs; /* publishers it hears from */
     size_t first_pair;         /* their pairs: first_pair + (pub - first_pub) */
     uint8_t granted;           /* QoS from SUBACK */
@@ -207,8 +206,8 @@ struct bench_sub {
 
 /* What one subscriber knows about one publisher. */
 struct bench_pair {
-    struct bench_seq seq;       /* owned by the subscriber's thread */
-    _Atomic uint64_t progress;  /* seq.next, published for the publisher's window */
+    struct bench_seq seq;      /* owned by the subscriber's thread */
+    _Atomic uint64_t progress; /* seq.next, published for the publisher's window */
 };
 
 /* A publisher may send now: puts it on its loop's runnable list. */
@@ -277,21 +276,21 @@ struct bench_loop {
     bool started; /* the thread runs (join it) */
     struct bench_run *run;
     uint32_t index;
-    uv_async_t wake;     /* phase changes and cross-thread end-to-end kicks */
+    uv_async_t wake;      /* phase changes and cross-thread end-to-end kicks */
     uv_prepare_t prepare; /* before polling: pump and flush what timers queued */
-    uv_check_t check;    /* after polling: pump and flush what I/O queued */
-    uv_idle_t idle;      /* active while publishers are runnable: poll without blocking */
-    uv_timer_t tick;     /* 1 s: keep-alive */
-    uv_timer_t rate;     /* 1 ms while rate-limited publishers run */
+    uv_check_t check;     /* after polling: pump and flush what I/O queued */
+    uv_idle_t idle;       /* active while publishers are runnable: poll without blocking */
+    uv_timer_t tick;      /* 1 s: keep-alive */
+    uv_timer_t rate;      /* 1 ms while rate-limited publishers run */
     int seen_phase;
     uint64_t run_start_ns, warm_end_ns, end_ns; /* copies of the run's, from BENCH_PH_RUN */
-    bool received;       /* a subscriber got messages this pass */
-    _Atomic uint32_t e2e_waiting; /* publishers on `blocked` (read by other loops) */
-    _Atomic bool kicked;          /* a kick is pending on `wake` */
-    struct list flush;    /* clients with output */
-    struct list runnable; /* publishers that may send */
-    struct list blocked;  /* publishers parked on the end-to-end window */
-    struct bench_client **clients; /* owned array: this loop's clients, all roles */
+    bool received;                              /* a subscriber got messages this pass */
+    _Atomic uint32_t e2e_waiting;               /* publishers on `blocked` (read by other loops) */
+    _Atomic bool kicked;                        /* a kick is pending on `wake` */
+    struct list flush;                          /* clients with output */
+    struct list runnable;                       /* publishers that may send */
+    struct list blocked;                        /* publishers parked on the end-to-end window */
+    struct bench_client **clients;              /* owned array: this loop's clients, all roles */
     uint32_t nclients;
     uint32_t next_connect; /* clients[] index of the next to connect in this phase */
     uint32_t connecting;   /* connects in flight (bounded) */
@@ -332,19 +331,19 @@ struct bench_run {
     uint32_t npubs, nsubs, nidle;
     struct bench_pair *pairs;
     size_t npairs;
-    uint32_t audience;  /* subscribers per publisher */
+    uint32_t audience; /* subscribers per publisher */
     struct bench_loop *loops;
     uint32_t nloops;
-    _Atomic int phase;  /* enum bench_phase, written by main */
+    _Atomic int phase;                          /* enum bench_phase, written by main */
     uint64_t run_start_ns, warm_end_ns, end_ns; /* set before BENCH_PH_RUN */
-    uint64_t measured_ns;   /* the measured interval as it happened */
-    uint64_t drain_ms;      /* how long draining took */
-    uint64_t progress_recv; /* deliveries at the last progress line */
-    double progress_s;      /* and its time since the run started */
-    uint64_t connect_ms;    /* how long connecting took */
-    bool overran;           /* the hard deadline passed */
-    bool interrupted;       /* SIGINT or SIGTERM */
-    _Atomic unsigned errors_printed; /* client errors printed so far (a few only) */
+    uint64_t measured_ns;                       /* the measured interval as it happened */
+    uint64_t drain_ms;                          /* how long draining took */
+    uint64_t progress_recv;                     /* deliveries at the last progress line */
+    double progress_s;                          /* and its time since the run started */
+    uint64_t connect_ms;                        /* how long connecting took */
+    bool overran;                               /* the hard deadline passed */
+    bool interrupted;                           /* SIGINT or SIGTERM */
+    _Atomic unsigned errors_printed;            /* client errors printed so far (a few only) */
 };
 
 /* Builds the run for *o: resolves the host, allocates clients and pairs,

@@ -160,8 +160,8 @@ static int num(struct bench_opts *o, const char *name, const char *s, unsigned l
 }
 
 /* Decimal seconds in [min_s, max_s] into milliseconds. */
-static int secs(struct bench_opts *o, const char *name, const char *s, double min_s,
-                double max_s, uint64_t *out_ms)
+static int secs(struct bench_opts *o, const char *name, const char *s, double min_s, double max_s,
+                uint64_t *out_ms)
 {
     char *end = NULL;
     double v = s && *s ? strtod(s, &end) : NAN;
@@ -345,8 +345,7 @@ static int apply_counts(struct bench_opts *o, const struct counts *n)
 static int check_names(struct bench_opts *o)
 {
     if (!*o->topic || strchr(o->topic, '+') || strchr(o->topic, '#'))
-        return fail(o, "-t: '%s' is not a topic prefix (empty, or with a wildcard)",
-                    o->topic);
+        return fail(o, "-t: '%s' is not a topic prefix (empty, or with a wildcard)", o->topic);
     if (strlen(o->topic) > 200 || strlen(o->id_prefix) > 100)
         return fail(o, "-t or -i is too long");
     if (o->password && !o->username && o->version < MQTT_V5)

@@ -351,8 +351,7 @@ static size_t pending_need(const struct bench_client *c)
 
 /* Completes the packet begun in c->in from p[0..n); returns the bytes
  * taken, or SIZE_MAX when the client failed. */
-static size_t complete_pending(struct bench_client *c, const uint8_t *p, size_t n,
-                               uint64_t now_ns)
+static size_t complete_pending(struct bench_client *c, const uint8_t *p, size_t n, uint64_t now_ns)
 {
     size_t took = 0;
     while (buf_used(&c->in) && took < n) {

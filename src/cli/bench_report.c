@@ -94,9 +94,8 @@ static int report_pubsub(struct bench_run *r, const struct bench_stats *st, int 
     printf("mode=%s qos=%u version=%s pubs=%u subs=%u size=%u threads=%u", bench_mode_name(o->mode),
            o->qos, o->version == MQTT_V5 ? "5" : "311", r->npubs, r->nsubs, o->size, o->threads);
     printf(" sent=%llu acked=%llu received=%llu measured=%llu rate=%.0f",
-           (unsigned long long)t.sent, (unsigned long long)t.acked,
-           (unsigned long long)t.received, (unsigned long long)measured,
-           secs > 0 ? (double)measured / secs : 0.0);
+           (unsigned long long)t.sent, (unsigned long long)t.acked, (unsigned long long)t.received,
+           (unsigned long long)measured, secs > 0 ? (double)measured / secs : 0.0);
     printf(" loss=%llu dup=%llu reorder=%llu misrouted=%llu foreign=%llu stalls=%llu",
            (unsigned long long)t.loss, (unsigned long long)t.dup, (unsigned long long)t.reorder,
            (unsigned long long)misrouted,
@@ -107,8 +106,9 @@ static int report_pubsub(struct bench_run *r, const struct bench_stats *st, int 
            (unsigned long long)lost, (double)r->connect_ms / 1000.0, secs,
            (double)r->drain_ms / 1000.0, r->overran);
     if (t.evicted)
-        fprintf(stderr, "petrel-bench: %llu numbers counted lost without exact tracking (over "
-                        "%u gaps in one pair)\n",
+        fprintf(stderr,
+                "petrel-bench: %llu numbers counted lost without exact tracking (over "
+                "%u gaps in one pair)\n",
                 (unsigned long long)t.evicted, BENCH_SEQ_MAX_GAPS);
     if (connect_rc)
         return connect_rc;

@@ -105,8 +105,9 @@ static void make_clients(struct bench_run *r)
     for (uint32_t i = 0; i < r->nsubs; i++) {
         struct bench_sub *s = &r->subs[i];
         init_client(r, &s->c, BENCH_ROLE_SUB, i, &conn_no);
-        s->filter = fanout ? name_dup("%s", o->topic, 0)
-                           : pairs ? name_dup("%s/%u", o->topic, i) : name_dup("%s/#", o->topic, 0);
+        s->filter = fanout  ? name_dup("%s", o->topic, 0)
+                    : pairs ? name_dup("%s/%u", o->topic, i)
+                            : name_dup("%s/#", o->topic, 0);
         s->first_pub = pairs ? i : 0;
         s->npubs = pairs ? 1 : r->npubs;
         s->first_pair = pairs ? i : (size_t)i * r->npubs;
@@ -247,8 +248,9 @@ static int wait_connected(struct bench_run *r, uint64_t want, uint64_t deadline_
         if (ok + bad >= want)
             return ok >= want || tolerant ? 0 : BENCH_EXIT_CONNECT;
         if (clock_mono_ms() >= deadline_ms) {
-            fprintf(stderr, "petrel-bench: %llu of %llu clients connected within the connect "
-                            "timeout\n",
+            fprintf(stderr,
+                    "petrel-bench: %llu of %llu clients connected within the connect "
+                    "timeout\n",
                     (unsigned long long)ok, (unsigned long long)want);
             return tolerant ? 0 : BENCH_EXIT_CONNECT;
         }
@@ -285,8 +287,8 @@ static void run_and_drain(struct bench_run *r, uint64_t hard_ms, const sigset_t 
         }
     }
     uint64_t stop = clock_mono_ns();
-    r->measured_ns = stop > r->warm_end_ns ? (stop < r->end_ns ? stop : r->end_ns) - r->warm_end_ns
-                                           : 0;
+    r->measured_ns =
+        stop > r->warm_end_ns ? (stop < r->end_ns ? stop : r->end_ns) - r->warm_end_ns : 0;
     set_phase(r, BENCH_PH_DRAIN);
     uint64_t drain_end = clock_mono_ms() + o->drain_ms;
     while (!drained(r) && clock_mono_ms() < drain_end && clock_mono_ms() < hard_ms) {

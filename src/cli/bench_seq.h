@@ -39,11 +39,11 @@ struct bench_seq_gap {
 };
 
 struct bench_seq {
-    uint64_t next;     /* one past the highest number seen; 0 before the first */
-    uint64_t received; /* distinct numbers received */
-    uint64_t dup;      /* arrivals of a number already received */
-    uint64_t late;     /* arrivals that filled a gap (reorderings) */
-    uint64_t evicted;  /* numbers of forgotten gaps (counted missing) */
+    uint64_t next;              /* one past the highest number seen; 0 before the first */
+    uint64_t received;          /* distinct numbers received */
+    uint64_t dup;               /* arrivals of a number already received */
+    uint64_t late;              /* arrivals that filled a gap (reorderings) */
+    uint64_t evicted;           /* numbers of forgotten gaps (counted missing) */
     struct bench_seq_gap *gaps; /* owned; sorted, disjoint, all below next */
     uint32_t ngaps, cap;
 };

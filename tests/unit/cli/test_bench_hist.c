@@ -33,9 +33,9 @@ static void test_index_layout(void **state)
     }
     /* Every bucket holds the values from its low to low + width - 1 and is
      * at most 1/128 of its low bound wide. */
-    static const uint64_t probes[] = {128,     129,        255,           256,
-                                      1000,    123456789,  1ull << 40,    (1ull << 40) - 1,
-                                      UINT64_MAX / 3, UINT64_MAX};
+    static const uint64_t probes[] = {
+        128,       129, 255, 256, 1000, 123456789, 1ull << 40, (1ull << 40) - 1, UINT64_MAX / 3,
+        UINT64_MAX};
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
         uint64_t v = probes[i];
         uint32_t b = bench_hist_index(v);
@@ -85,7 +85,7 @@ static void test_long_tail_quantiles(void **state)
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+        double u = (double)(x >> 11) / 9007199254740992.0;       /* [0, 1) */
         v[i] = 20000 + (uint64_t)(50000.0 / (1.0 - u * 0.9999)); /* ~70 us .. 500 ms */
         bench_hist_add(&h, v[i]);
     }

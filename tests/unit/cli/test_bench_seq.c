@@ -114,7 +114,7 @@ static void test_against_model(void **state)
         for (size_t i = 0; i < n; i++) {
             uint64_t v = arr[i];
             enum bench_seq_result r = bench_seq_add(&s, v);
-            enum bench_seq_result want = seen[v] ? BENCH_SEQ_DUP
+            enum bench_seq_result want = seen[v]             ? BENCH_SEQ_DUP
                                          : (any && v < high) ? BENCH_SEQ_LATE
                                                              : BENCH_SEQ_NEW;
             assert_int_equal(r, want);
