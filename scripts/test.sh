@@ -47,7 +47,7 @@ cmake --build build-tsan -j "$JOBS" --target petrel
 
 step "integration tests: ThreadSanitizer, threads 4"
 mkdir -p build-tsan/bin
-for tool in petrel-pub petrel-sub petrel-passwd; do
+for tool in petrel-pub petrel-sub petrel-passwd petrel-bench; do
     ln -sf "$(pwd)/build/bin/$tool" build-tsan/bin/$tool
 done
 TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
