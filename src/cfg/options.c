@@ -45,7 +45,8 @@ const struct cfg_option cfg_options[] = {
      "(default 127.0.0.1: this machine only; 0.0.0.0 or :: for every interface). Repeatable, up "
      "to 32.", NULL, NULL},
     {"max_connections", CFG_INT, CFG_F_LISTENER, L(max_connections), -1, -1, INT_MAX, NULL,
-     "Connections this listener accepts at once; -1 = unlimited.", NULL, NULL},
+     "Connections this listener accepts at once; -1 = unlimited. Past it, a new connection's "
+     "CONNECT is refused with 0x97 Quota exceeded (3.1.1: return code 3).", NULL, NULL},
     {"threads", CFG_INT, 0, G(threads), 0, 0, 1024, NULL,
      "Worker threads, each with its own event loop; 0 = one per CPU the process may run on.",
      NULL, NULL},
@@ -92,12 +93,14 @@ const struct cfg_option cfg_options[] = {
      "0x85, 3.1.1: return code 2). At least 23, which every broker must accept.", NULL, NULL},
     {"max_qos", CFG_U32, 0, G(max_qos), 2, 0, 2, NULL,
      "Highest QoS the broker accepts from clients and grants in SUBACK. Below 2, MQTT 5 clients "
-     "are told (Maximum QoS in CONNACK); a PUBLISH or will above it is refused (DISCONNECT or "
-     "CONNACK 0x9B; 3.1.1 clients are disconnected).", NULL, NULL},
+     "are told (Maximum QoS in CONNACK). A PUBLISH above it closes the connection (MQTT 5: "
+     "DISCONNECT 0x9B); a will above it refuses the CONNECT (0x9B; 3.1.1: return code 3).",
+     NULL, NULL},
     {"retain_available", CFG_BOOL, 0, G(retain_available), 1, 0, 1, NULL,
      "Whether clients may publish retained messages. When false, MQTT 5 clients are told "
-     "(Retain Available 0 in CONNACK) and a retained PUBLISH or will is refused (0x9A; 3.1.1 "
-     "clients are disconnected).", NULL, NULL},
+     "(Retain Available 0 in CONNACK), a retained PUBLISH closes the connection (MQTT 5: "
+     "DISCONNECT 0x9A) and a retained will refuses the CONNECT (0x9A; 3.1.1: return code 3).",
+     NULL, NULL},
     {"reason_strings", CFG_BOOL, 0, G(reason_strings), 1, 0, 1, NULL,
      "Whether the broker adds a human-readable Reason String to the MQTT 5 packets it sends "
      "with a failure code (CONNACK, DISCONNECT, PUBACK, PUBREC, SUBACK); never to a client "
