@@ -219,7 +219,9 @@ void client_close(struct client *c, uint8_t reason, bool send_disconnect, bool s
     } else {
         log_debug("connection closed: addr=%s (%s)", c->conn.peer, why);
     }
-    if (send_disconnect && reason != 0)
+    /* No DISCONNECT before a successful CONNACK [MQTT-3.14.0-1] (a client
+     * still authenticating when the broker shuts down is just closed). */
+    if (send_disconnect && reason != 0 && c->state == CLIENT_ACTIVE)
         client_send_disconnect(c, reason, why);
     if (c->will && send_will)
         will_on_close(c); /* now, or parked on the session for its delay */

@@ -118,10 +118,11 @@ void client_on_event(struct conn *c, int events);
  * completes, pipelined packets are handled here in order). */
 void client_process_input(struct client *c);
 
-/* Closes the connection: publishes the will when send_will, detaches the
- * session, and queues the client to be freed at the end of the pass. A v5
- * client is sent DISCONNECT with `reason` first when reason != 0 and
- * send_disconnect is true. Idempotent. Owner thread. */
+/* Closes the connection: publishes the will when send_will (will.c: now
+ * or after its delay), detaches the session, and queues the client to be
+ * freed at the end of the pass. A v5 client past CONNACK is sent
+ * DISCONNECT with `reason` and Reason String `why` first when reason != 0
+ * and send_disconnect is true. Idempotent. Owner thread. */
 void client_close(struct client *c, uint8_t reason, bool send_disconnect, bool send_will,
                   const char *why);
 

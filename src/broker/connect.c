@@ -1,9 +1,12 @@
 /*
  * connect.c - CONNECT, in phases (STYLE.md section 2):
- *   1. validate:     decode, client-id and keep-alive rules, copy what we
+ *   1. validate:     decode, broker policy (redirection, max_connections),
+ *                    client-id, keep-alive and will rules; copy what we
  *                    keep out of the input buffer (struct connect_req);
- *   2. authenticate: inline when cheap, else in the thread pool; reading
- *                    is paused meanwhile and pipelined packets wait;
+ *   2. authenticate: an Authentication Method goes to eauth.c (MQTT 5
+ *                    enhanced authentication); a password is checked
+ *                    inline when cheap, else in the thread pool, while
+ *                    reading is paused and pipelined packets wait;
  *   3. move:         to the worker that owns the client id's session;
  *   4. take over:    close an existing connection of the same client id
  *                    [MQTT-3.1.4-2], keep or discard the session;
@@ -77,7 +80,10 @@ static char *assign_id(struct worker *w, size_t *len)
         }
         id[31] = '\0';
         *len = 31;
-        if (session_owner(w->srv, slice_make(id, 31)) == w || tries > 64)
+        /* A new id, not one of a session we hold [MQTT-3.2.2-16] (96 random
+         * bits; the check makes it certain on this worker, which owns it). */
+        struct slice s = slice_make(id, 31);
+        if ((session_owner(w->srv, s) == w && session_find(w, s) == NULL) || tries > 64)
             return id;
     }
 }

@@ -176,6 +176,17 @@ def exchange_bounded_by_connect_timeout():
 
 
 @case
+def shutdown_during_the_exchange():
+    # No DISCONNECT before a successful CONNACK [MQTT-3.14.0-1]: just closed.
+    with Broker() as b:
+        require_test_method(b)
+        c = start(b, b"hello")
+        c.expect("AUTH", rc=RC_CONTINUE)
+        b.stop()
+        c.expect_closed(allow=())
+
+
+@case
 def reauthentication():
     with Broker() as b:
         require_test_method(b)
