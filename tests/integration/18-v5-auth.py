@@ -82,7 +82,7 @@ def auth_without_a_method_is_a_protocol_error():
         c.expect_closed(allow=())
 
 
-@case(petrel_only="mosquitto 2.0.11 answers an unknown method differently")
+@case
 def unknown_method_is_0x8c():
     with Broker() as b:
         c = client.Client(b, version=5)

@@ -38,7 +38,8 @@ def failures(c):
     return a1, a2, sa
 
 
-@case(petrel_only="mosquitto 2.0.11 sends no Reason Strings")
+@case(petrel_only="mosquitto 2.0.11 sends no Reason Strings and grants a SUBSCRIBE its ACL "
+                   "does not allow")
 def failure_acks_say_why():
     with Broker(conf=CONF, files=FILES) as b:
         for rpi in (None, 1):
@@ -52,7 +53,7 @@ def failure_acks_say_why():
             assert u.props.get("reason_string") == "Topic Filter invalid", u
 
 
-@case(petrel_only="mosquitto 2.0.11 sends no Reason Strings")
+@case(petrel_only="mosquitto 2.0.11 grants a SUBSCRIBE its ACL does not allow")
 def request_problem_information_zero():
     with Broker(conf=CONF, files=FILES) as b:
         c = v5(b, "rpi0", rpi=0)

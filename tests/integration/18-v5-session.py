@@ -139,7 +139,7 @@ def disconnect_changes_expiry():
         assert present(b, "dc-zero") is False
 
 
-@case(petrel_only="mosquitto 2.0.11 accepts the DISCONNECT and keeps no session, without 0x82")
+@case
 def disconnect_cannot_extend_a_zero_expiry():
     # Section 3.14.2.2.2: CONNECT had 0 and DISCONNECT sets non-zero: not a
     # valid DISCONNECT; the Server uses DISCONNECT 0x82. Not a normal
