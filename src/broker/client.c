@@ -184,8 +184,8 @@ void client_send_disconnect(struct client *c, uint8_t reason, const char *why)
     /* A Reason String says it in words; allowed on DISCONNECT whatever
      * Request Problem Information says [MQTT-3.1.2-29], and it lets clients
      * that skip a bare 2-byte body (paho 1.6) see the reason. */
-    set_reason_string(&d.props, client_reason_string(c, MQTT_DISCONNECT,
-                                                     why ? why : mqtt_rc_name(reason)));
+    set_reason_string(&d.props,
+                      client_reason_string(c, MQTT_DISCONNECT, why ? why : mqtt_rc_name(reason)));
     const char *ref = c->w->srv->cfg->server_reference;
     if (ref && (reason == MQTT_RC_USE_ANOTHER_SERVER || reason == MQTT_RC_SERVER_MOVED)) {
         /* Where to go instead (MQTT 5.0 section 4.11). */

@@ -65,7 +65,7 @@ struct connect_req {
     bool request_response_info; /* Request Response Information 1 */
     struct msg *will;        /* owned reference, or NULL */
     uint32_t will_delay;
-    uint8_t *auth_data;      /* enhanced auth: Authentication Data for CONNACK; owned or NULL */
+    uint8_t *auth_data; /* enhanced auth: Authentication Data for CONNACK; owned or NULL */
     size_t auth_data_len;
 };
 

@@ -29,8 +29,7 @@ static void set_flag(struct mqtt_props *p, enum mqtt_prop_id id, uint8_t *field,
 /* Response Information: the configured prefix and the client id, for a
  * client that asked (Request Response Information 1) and only then
  * [MQTT-3.1.2-28]. Returns an owned string, or NULL for none. */
-static char *response_information(const struct client *c, const struct connect_req *r,
-                                  size_t *len)
+static char *response_information(const struct client *c, const struct connect_req *r, size_t *len)
 {
     const char *prefix = c->w->srv->cfg->response_information;
     if (!r->request_response_info || prefix == NULL)
@@ -71,8 +70,8 @@ static void connack_props(const struct client *c, const struct connect_req *r,
         set_flag(p, MQTT_PROP_MAXIMUM_QOS, &p->maximum_qos, (uint8_t)cfg->max_qos);
     set_flag(p, MQTT_PROP_RETAIN_AVAILABLE, &p->retain_available, cfg->retain_available);
     set_flag(p, MQTT_PROP_WILDCARD_SUBSCRIPTION_AVAILABLE, &p->wildcard_subscription_available, 1);
-    set_flag(p, MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE,
-             &p->subscription_identifier_available, 1);
+    set_flag(p, MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE, &p->subscription_identifier_available,
+             1);
     set_flag(p, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE, &p->shared_subscription_available, 1);
     /* Receive Maximum and Topic Alias Maximum: set by the publish path. */
     if (resp_info) {

@@ -148,8 +148,8 @@ static uint8_t check_will(struct client *c, const struct mqtt_connect *p, const 
         return MQTT_RC_RETAIN_NOT_SUPPORTED;
     }
     const struct mqtt_props *wp = &p->will.props;
-    if (MQTT_PROP_HAS(wp, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR) && wp->payload_format_indicator == 1 &&
-        !mqtt_utf8_valid(p->will.payload)) {
+    if (MQTT_PROP_HAS(wp, MQTT_PROP_PAYLOAD_FORMAT_INDICATOR) &&
+        wp->payload_format_indicator == 1 && !mqtt_utf8_valid(p->will.payload)) {
         /* The Server MAY check the format (3.1.3.2.3); a will that says UTF-8
          * and is not would reach subscribers as a lie. */
         *why = "Will Payload is not the UTF-8 its Payload Format Indicator says";
@@ -324,8 +324,7 @@ static int peek_v5(const struct buf *in)
     size_t at = 1 + (size_t)h; /* protocol name: 2-byte length, "MQTT", then the level */
     if (h == 0 || n < at + 7)
         return -1;
-    return mqtt_rd_u16(p + at) == 4 && memcmp(p + at + 2, "MQTT", 4) == 0 &&
-           p[at + 6] == MQTT_V5;
+    return mqtt_rd_u16(p + at) == 4 && memcmp(p + at + 2, "MQTT", 4) == 0 && p[at + 6] == MQTT_V5;
 }
 
 bool broker_connect_too_large(struct client *c)
@@ -374,9 +373,8 @@ void broker_connect_authenticated(struct client *c)
     if (r->auth_result != AUTH_OK) {
         uint8_t rc = r->auth_result == AUTH_NOT_AUTHORIZED ? MQTT_RC_NOT_AUTHORIZED
                                                            : MQTT_RC_BAD_USER_NAME_OR_PASSWORD;
-        broker_connect_refuse(c, rc,
-                              rc == MQTT_RC_NOT_AUTHORIZED ? "not authorized"
-                                                           : "bad user name or password");
+        broker_connect_refuse(
+            c, rc, rc == MQTT_RC_NOT_AUTHORIZED ? "not authorized" : "bad user name or password");
         return;
     }
     struct worker *owner = session_owner(c->w->srv, slice_make(r->client_id, r->client_id_len));
@@ -458,7 +456,7 @@ static void connect_finish(struct client *c)
         s = NULL;
     }
     if (s)
-        will_cancel(w, s); /* the session continues: its will is not sent [MQTT-3.1.3-9] */
+        will_cancel(w, s);    /* the session continues: its will is not sent [MQTT-3.1.3-9] */
     bool present = s != NULL; /* [MQTT-3.2.2-2] [MQTT-3.2.2-3] */
     if (s == NULL)
         s = session_new(w, id);

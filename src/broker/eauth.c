@@ -174,8 +174,8 @@ static void reauth_step(struct client *c, struct slice data)
     } else {
         end_exchange(c);
         const char *why = st == EAUTH_SUCCESS ? "re-authentication as another user"
-                          : rep.why          ? rep.why
-                                             : "re-authentication failed";
+                          : rep.why           ? rep.why
+                                              : "re-authentication failed";
         uint8_t rc = st == EAUTH_SUCCESS ? MQTT_RC_NOT_AUTHORIZED : fail_rc(&rep);
         char id[96];
         log_notice("re-authentication failed: id=%s addr=%s: %s", client_log_id(c, id, sizeof id),

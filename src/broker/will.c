@@ -105,9 +105,9 @@ void will_on_close(struct client *c)
         park(w, s, m, w->now_ms + (uint64_t)delay * 1000u);
         return;
     }
-    struct slice id = s ? s->client_id
-                        : (c->req ? slice_make(c->req->client_id, c->req->client_id_len)
-                                  : SLICE_NULL);
+    struct slice id =
+        s ? s->client_id
+          : (c->req ? slice_make(c->req->client_id, c->req->client_id_len) : SLICE_NULL);
     struct slice user = slice_make(c->username, c->username_len);
     publish(w, id, c->username ? &user : NULL, s ? s->id : 0, m);
 }

@@ -171,6 +171,18 @@ static int check_listener_address(const struct cfg_option *opt, const void *fiel
     return -1;
 }
 
+/* Continuation bytes after lead byte c; 4 = not a lead byte. */
+static unsigned utf8_tail(unsigned c)
+{
+    if (c < 0x80)
+        return 0;
+    if ((c & 0xE0) == 0xC0)
+        return 1;
+    if ((c & 0xF0) == 0xE0)
+        return 2;
+    return (c & 0xF8) == 0xF0 ? 3 : 4;
+}
+
 /* Well-formed UTF-8 without control characters (a config line holds no
  * NUL); the broker sends these strings in MQTT 5 properties, which must
  * be valid UTF-8 [MQTT-1.5.4-1]. */
@@ -178,8 +190,7 @@ static bool is_clean_utf8(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        unsigned c = *p, n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
-                                          : (c & 0xF8) == 0xF0 ? 3 : 4;
+        unsigned c = *p, n = utf8_tail(c);
         if (n == 4 || (n == 0 && (c < 0x20 || c == 0x7F)))
             return false;
         uint32_t cp = n == 0 ? c : c & (0x3Fu >> n);

@@ -162,10 +162,11 @@ void config_write_reference(FILE *out)
           "(`max_keepalive 60`). Lines starting with `#` are comments and blank lines are "
           "ignored. Booleans are `true` or `false`; byte sizes may end in `k`, `M` or `G` "
           "(1024-based); a path or a text is the rest of the line, and a path is relative to "
-          "the file's own directory. Options of scope *listener* apply to the `listener` line above them. A "
-          "key given twice takes the later value, with a warning, unless it is repeatable. An "
-          "unknown key or a bad value stops petrel with the file, line and reason. Options "
-          "marked *reload* take effect on SIGHUP; the others need a restart. Started without "
+          "the file's own directory. Options of scope *listener* apply to the `listener` line "
+          "above them. A key given twice takes the later value, with a warning, unless it is "
+          "repeatable. An unknown key or a bad value stops petrel with the file, line and "
+          "reason. Options marked *reload* take effect on SIGHUP; the others need a restart. "
+          "Started without "
           "a file, petrel listens on 127.0.0.1:1883 and 127.0.0.1:61613 and allows anonymous "
           "clients.\n\n",
           out);
