@@ -7,6 +7,8 @@
  * (mosquitto has only whole-line comments too). Paths take the whole rest
  * of the line, spaces included, and are stored as given; resolving them
  * against the file's directory is config_resolve_path()'s job, at use.
+ * Strings (CFG_STRING) are taken the same way but are not paths; words
+ * (CFG_ENUM) are one of the row's list.
  *
  * Every message starts with the option's name and quotes the offending
  * text through log_printable(), truncated, so a binary file or a 64 KiB
@@ -249,6 +251,24 @@ static int set_log_type(const struct cfg_option *opt, unsigned *mask, struct cfg
     return 0;
 }
 
+/* One word of opt->words; the field holds its index. */
+static int set_enum(const struct cfg_option *opt, int *field, const char *value, char *why,
+                    size_t cap)
+{
+    size_t n;
+    const char *rest = split_token(value, &n);
+    for (int i = 0; opt->words[i]; i++) {
+        if (strlen(opt->words[i]) == n && memcmp(opt->words[i], value, n) == 0) {
+            *field = i;
+            return *rest ? extra_text(opt, rest, why, cap) : 0;
+        }
+    }
+    char buf[SHOWN], arg[96];
+    snprintf(why, cap, "%s: expected %s, got '%s'", opt->name,
+             cfg_option_arg_text(opt, arg, sizeof arg), shown(value, n, buf));
+    return -1;
+}
+
 static int set_by_type(const struct cfg_option *opt, void *field, const char *value,
                        struct cfg_parse_state *ps, char *why, size_t cap)
 {
@@ -260,8 +280,11 @@ static int set_by_type(const struct cfg_option *opt, void *field, const char *va
     case CFG_U64:
         return set_number(opt, field, value, why, cap);
     case CFG_PATH:
+    case CFG_STRING:
         set_string(field, value);
         return 0;
+    case CFG_ENUM:
+        return set_enum(opt, field, value, why, cap);
     case CFG_LISTENER:
         return set_listener(opt, ps, value, why, cap);
     case CFG_LOG_DEST:
@@ -321,7 +344,11 @@ void cfg_value_default(const struct cfg_option *opt, void *base)
     case CFG_LOG_TYPE:
         *(unsigned *)field = (unsigned)opt->def;
         break;
+    case CFG_ENUM:
+        *(int *)field = (int)opt->def;
+        break;
     case CFG_PATH:     /* NULL, from the caller's zeroing */
+    case CFG_STRING:
     case CFG_LISTENER: /* none until a `listener` line */
     case CFG_TYPE_COUNT:
         break;
