@@ -31,7 +31,8 @@ extern const struct eauth_method eauth_test_method __attribute__((weak));
 
 /* The methods offered. SCRAM (src/auth) is added here. */
 static const struct eauth_method *const methods[] = {
-    NULL, /* ISO C has no empty initialiser; the lookup skips NULL */
+    &eauth_scram_sha256,
+    &eauth_scram_sha512,
 };
 
 const struct eauth_method *eauth_method_find(struct slice name)

@@ -87,6 +87,10 @@ struct eauth_method {
     void (*free)(void *state);
 };
 
+/* The methods the broker offers (eauth_scram.c). */
+extern const struct eauth_method eauth_scram_sha256;
+extern const struct eauth_method eauth_scram_sha512;
+
 /* The method named `name`, or NULL when the broker offers none by that
  * name. Any thread. */
 const struct eauth_method *eauth_method_find(struct slice name);

@@ -20,6 +20,7 @@
 // from the broker's Authentication Data to the data of the AUTH 0x18 answer.
 'use strict';
 
+const crypto = require('crypto');
 const mqtt = require('mqtt');
 const readline = require('readline');
 
@@ -64,10 +65,43 @@ function attach(c) {
     c.on('error', (err) => emit({ ev: 'error', message: errText(err), code: err.code }));
 }
 
+// SCRAM (RFC 5802) client side with node's crypto, for "scram": {method,
+// user, password} in the connect options: the first message goes in
+// CONNECT, the final one answers the broker's AUTH 0x18, and the broker's
+// signature is checked when the CONNACK comes (event "scram").
+function scramClient(o) {
+    const alg = o.method === 'SCRAM-SHA-512' ? 'sha512' : 'sha256';
+    const nonce = crypto.randomBytes(18).toString('base64');
+    const bare = 'n=' + o.user + ',r=' + nonce;
+    const s = { first: Buffer.from('n,,' + bare), expected: null };
+    s.final = (serverFirst) => {
+        const sf = serverFirst.toString('utf8');
+        const a = Object.fromEntries(sf.split(',').map((kv) => [kv[0], kv.slice(2)]));
+        const salted = crypto.pbkdf2Sync(o.password, Buffer.from(a.s, 'base64'),
+                                         Number(a.i), alg === 'sha512' ? 64 : 32, alg);
+        const hmac = (k, d) => crypto.createHmac(alg, k).update(d).digest();
+        const clientKey = hmac(salted, 'Client Key');
+        const stored = crypto.createHash(alg).update(clientKey).digest();
+        const noProof = 'c=biws,r=' + a.r;
+        const msg = [bare, sf, noProof].join(',');
+        const sig = hmac(stored, msg);
+        const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i]));
+        s.expected = 'v=' + hmac(hmac(salted, 'Server Key'), msg).toString('base64');
+        return Buffer.from(noProof + ',p=' + proof.toString('base64'));
+    };
+    return s;
+}
+
 function connect(cmd) {
     const options = Object.assign({ reconnectPeriod: 0, connectTimeout: 10000 }, cmd.options);
-    const replies = options.authReplies;
+    let replies = options.authReplies;
     delete options.authReplies;
+    const scram = options.scram ? scramClient(options.scram) : null;
+    if (scram) {
+        options.properties = Object.assign({}, options.properties, {
+            authenticationMethod: options.scram.method, authenticationData: scram.first });
+        delete options.scram;
+    }
     // JSON has no bytes: binary properties arrive as text.
     const p = options.properties;
     if (p && typeof p.authenticationData === 'string') {
@@ -78,6 +112,18 @@ function connect(cmd) {
         wp.correlationData = Buffer.from(wp.correlationData);
     }
     client = mqtt.connect(cmd.url, options);
+    if (scram) {
+        client.handleAuth = (packet, callback) => {
+            callback(null, { cmd: 'auth', reasonCode: 0x18, properties: {
+                authenticationMethod: packet.properties.authenticationMethod,
+                authenticationData: scram.final(packet.properties.authenticationData) } });
+        };
+        client.on('packetreceive', (packet) => {
+            if (packet.cmd !== 'connack' || !packet.properties) return;
+            const got = (packet.properties.authenticationData || '').toString('utf8');
+            emit({ ev: 'scram', verified: got === scram.expected });
+        });
+    }
     if (replies) {
         client.handleAuth = (packet, callback) => {
             const got = (packet.properties.authenticationData || Buffer.alloc(0)).toString('utf8');
