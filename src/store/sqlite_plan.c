@@ -175,6 +175,8 @@ static void plan_one(struct sq_plan *p, uint32_t i)
 
 static int decode_batch(struct sq_plan *p, const struct sq_pending *b)
 {
+    if (b->nops == 0) /* its buffer may never have been allocated */
+        return 0;
     const uint8_t *at = b->log.data + b->log.off;
     size_t left = b->log.len - b->log.off;
     for (uint32_t k = 0; k < b->nops; k++) {

@@ -478,12 +478,12 @@ struct order_arg {
     int index;
 };
 
+/* Runs on the store thread: records, and leaves asserting to the test. */
 static void order_done(void *arg, int status)
 {
     struct order_arg *a = arg;
-    assert_int_equal(status, 0);
     pthread_mutex_lock(&a->log->mu);
-    a->log->seen[a->log->n++] = a->index;
+    a->log->seen[a->log->n++] = status == 0 ? a->index : -1;
     pthread_mutex_unlock(&a->log->mu);
 }
 
