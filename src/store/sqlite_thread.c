@@ -257,8 +257,20 @@ static int start(struct sq *q, char *err, size_t errlen)
     return 0;
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation
+ * (12% of the instructions per stored message, measured with callgrind);
+ * nothing reads them. The setting is process-wide and must come before
+ * SQLite initialises, hence once, before the first open. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static int sq_open(struct store *st, const struct store_options *opt, char *err, size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     struct sq *q = sq_new(opt);
     int rc = sq_db_open(q, err, errlen);
     uint64_t max = 0;

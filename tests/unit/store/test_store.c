@@ -311,6 +311,8 @@ static void test_cancel_keeps_needed_deletes(void **state)
     store_batch_fini(&b);
 }
 
+/* Subscriptions and QoS 2 ids go with the session; entries are the
+ * broker's to delete, and any left are removed at the next open. */
 static void test_session_del_cascades(void **state)
 {
     const char *dir = *state;
@@ -336,7 +338,13 @@ static void test_session_del_cascades(void **state)
     assert_int_equal(th_commit_wait(&st, &b), 0);
     store_session_del(&b, 1);
     assert_int_equal(th_commit_wait(&st, &b), 0);
+    /* The entry of session 1 stays until the next open removes it. */
     char *d = th_dump(&st);
+    assert_non_null(strstr(d, "entry 4 sess=1"));
+    free(d);
+    store_close(&st);
+    assert_int_equal(th_open(&st, dir, NULL), 0);
+    d = th_dump(&st);
     assert_string_equal(d, "msg 3 qos=1 retain=0 expiry=0 topic=74 props= payload=70\n"
                            "session 2 expiry=0 will=0 delay=0 offline=0 next_pid=0 "
                            "client=74776f nouser\n"
