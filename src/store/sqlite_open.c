@@ -177,8 +177,10 @@ static enum verdict check_file(const struct sq *q, struct attempt *a)
     if (stat(q->path, &st) != 0) {
         if (errno == ENOENT && !q->opt.read_only)
             return OPEN_OK; /* a new store */
-        return fail(a, errno, errno == ENOENT ? "there is no store here (%s)" : "%s",
-                    strerror(errno));
+        if (errno == ENOENT)
+            return fail(a, ENOENT, "%s", "there is no store here (petrel creates " STORE_FILE_NAME
+                                         " when it starts with persistence true)");
+        return fail(a, errno, "%s", strerror(errno));
     }
     if (!S_ISREG(st.st_mode))
         return fail(a, EINVAL, "%s", "it is not a regular file");
