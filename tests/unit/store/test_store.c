@@ -659,6 +659,59 @@ static void test_close_checkpoints(void **state)
     store_batch_fini(&b);
 }
 
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* Deleted rows' pages are reused: the same load, repeated, does not grow
+ * the file, and checkpoints keep the WAL bounded. */
+static void test_growth_is_bounded(void **state)
+{
+    const char *dir = *state;
+    struct store st;
+    assert_int_equal(th_open(&st, dir, NULL), 0);
+    struct store_batch b;
+    store_batch_init(&b);
+    struct store_session_rec s = session_rec(1, "c");
+    store_session_put(&b, &s);
+    char payload[1000];
+    memset(payload, 'p', sizeof payload - 1);
+    payload[sizeof payload - 1] = '\0';
+    long long after_warmup = 0;
+    uint64_t seq = 10;
+    for (int round = 0; round < 60; round++) {
+        uint64_t first = seq;
+        for (int i = 0; i < 300; i++, seq += 2) {
+            struct store_msg_rec m = msg_rec(seq, "sensors/temperature", payload);
+            struct store_entry_rec e = entry_rec(seq + 1, 1, seq);
+            store_msg_put(&b, &m);
+            store_entry_put(&b, &e);
+        }
+        assert_int_equal(th_commit_wait(&st, &b), 0);
+        for (uint64_t k = first; k < seq; k += 2) {
+            store_entry_del(&b, k + 1);
+            store_msg_del(&b, k);
+        }
+        assert_int_equal(th_commit_wait(&st, &b), 0);
+        if (round == 9) { /* close checkpoints: the file then holds every page */
+            store_close(&st);
+            after_warmup = file_size(th_path(dir, "petrel.db"));
+            assert_int_equal(th_open(&st, dir, NULL), 0);
+        }
+        if (round == 59)
+            assert_true(file_size(th_path(dir, "petrel.db-wal")) <= (64 << 20) + (1 << 20));
+    }
+    store_close(&st);
+    long long end = file_size(th_path(dir, "petrel.db"));
+    assert_true(after_warmup > 300 * 1000);
+    if (end > after_warmup + after_warmup / 5)
+        fail_msg("the file grew from %lld to %lld bytes under a steady load", after_warmup, end);
+    assert_true(file_size(th_path(dir, "petrel.db-wal")) == 0);
+    store_batch_fini(&b);
+}
+
 static void test_memory_backend(void **state)
 {
     struct store st;
@@ -727,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_repairs_dangling_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_without_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growth_is_bounded, setup, teardown),
         cmocka_unit_test(test_memory_backend),
         cmocka_unit_test_setup_teardown(test_load_callback_stops, setup, teardown),
     };
