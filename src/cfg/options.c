@@ -74,7 +74,7 @@ const struct cfg_option cfg_options[] = {
      "each event-loop pass produced at once. Larger values mean fewer syncs and slower "
      "acknowledgements."},
     {"persistence_max_size", CFG_U64, CFG_F_BYTES | CFG_F_ZERO_OK, G(persistence_max_size), 0,
-     64 << 10, BYTES_MAX, NULL,
+     1 << 20, BYTES_MAX, NULL,
      "Largest size of the store file, in bytes; a commit that needs more fails like a full "
      "disk. 0 = unlimited."},
     {"max_keepalive", CFG_U32, 0, G(max_keepalive), 65535, 0, 65535, NULL,

@@ -262,8 +262,8 @@ static void test_error_texts(void **state)
                  NAME ":1: persistence_sync: expected full | normal | off, got 'always'");
     expect_error("persistence_sync off now\n",
                  NAME ":1: persistence_sync: unexpected 'now' after the value");
-    expect_error("persistence_max_size 1k\n",
-                 NAME ":1: persistence_max_size: 1k is out of range (0 or 64k or more)");
+    expect_error("persistence_max_size 64k\n",
+                 NAME ":1: persistence_max_size: 64k is out of range (0 or 1M or more)");
     expect_error("max_keepalive 10x\n",
                  NAME ":1: max_keepalive: expected a whole number, got '10x'");
     expect_error("max_keepalive 10 20\n",

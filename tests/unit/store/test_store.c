@@ -434,7 +434,7 @@ static void test_full_rolls_back_and_recovers(void **state)
 {
     const char *dir = *state;
     struct store st;
-    struct store_options opt = {.sync = STORE_SYNC_OFF, .max_size = 256 << 10};
+    struct store_options opt = {.sync = STORE_SYNC_OFF, .max_size = 1 << 20};
     assert_int_equal(th_open(&st, dir, &opt), 0);
     struct store_batch b;
     store_batch_init(&b);
@@ -476,10 +476,10 @@ static void test_group_failure_isolated(void **state)
 {
     const char *dir = *state;
     struct store st;
-    struct store_options opt = {.sync = STORE_SYNC_OFF, .max_size = 128 << 10,
+    struct store_options opt = {.sync = STORE_SYNC_OFF, .max_size = 1 << 20,
                                 .commit_interval_ms = 300};
     assert_int_equal(th_open(&st, dir, &opt), 0);
-    static char big[400 << 10];
+    static char big[2 << 20];
     memset(big, 'y', sizeof big - 1);
     struct store_batch a, c;
     store_batch_init(&a);
