@@ -85,11 +85,16 @@ static void *run_loop(void *arg)
     for (long i = 0; i < batches + p->lag; i++) {
         for (int k = 0; i < batches && k < p->batch; k++) {
             uint64_t seq = store_next_seq(l->st);
-            struct store_msg_rec m = {.seq = seq, .topic = SLICE_LIT("sensors/temperature"),
+            struct store_msg_rec m = {.seq = seq,
+                                      .topic = SLICE_LIT("sensors/temperature"),
                                       .payload = slice_make(payload, (size_t)p->payload),
                                       .qos = 1};
-            struct store_entry_rec e = {.seq = seq + 1, .sess = l->sess, .msg = seq, .qos = 1,
-                                        .state = STORE_ENTRY_WAIT_PUBACK, .pid = 1};
+            struct store_entry_rec e = {.seq = seq + 1,
+                                        .sess = l->sess,
+                                        .msg = seq,
+                                        .qos = 1,
+                                        .state = STORE_ENTRY_WAIT_PUBACK,
+                                        .pid = 1};
             store_next_seq(l->st); /* the entry's */
             store_msg_put(&b, &m);
             store_entry_put(&b, &e);
@@ -125,20 +130,37 @@ static int parse(int argc, char **argv, struct params *p)
     int c;
     while ((c = getopt(argc, argv, "n:b:t:l:w:p:s:i:d:h")) != -1) {
         switch (c) {
-        case 'n': p->messages = atol(optarg); break;
-        case 'b': p->batch = atoi(optarg); break;
-        case 't': p->threads = atoi(optarg); break;
-        case 'l': p->lag = atoi(optarg); break;
-        case 'w': p->window = atoi(optarg); break;
-        case 'p': p->payload = atoi(optarg); break;
-        case 'i': p->interval_ms = (uint32_t)atoi(optarg); break;
-        case 'd': p->dir = optarg; break;
+        case 'n':
+            p->messages = atol(optarg);
+            break;
+        case 'b':
+            p->batch = atoi(optarg);
+            break;
+        case 't':
+            p->threads = atoi(optarg);
+            break;
+        case 'l':
+            p->lag = atoi(optarg);
+            break;
+        case 'w':
+            p->window = atoi(optarg);
+            break;
+        case 'p':
+            p->payload = atoi(optarg);
+            break;
+        case 'i':
+            p->interval_ms = (uint32_t)atoi(optarg);
+            break;
+        case 'd':
+            p->dir = optarg;
+            break;
         case 's':
             p->sync = strcmp(optarg, "off") == 0      ? STORE_SYNC_OFF
                       : strcmp(optarg, "normal") == 0 ? STORE_SYNC_NORMAL
                                                       : STORE_SYNC_FULL;
             break;
-        default: return -1;
+        default:
+            return -1;
         }
     }
     if (p->messages < 1 || p->batch < 1 || p->threads < 1 || p->lag < 0 || p->window < 1 ||
@@ -154,8 +176,13 @@ static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *
 
 int main(int argc, char **argv)
 {
-    struct params p = {.messages = 400000, .batch = 500, .threads = 1, .lag = 2, .window = 4,
-                       .payload = 64, .sync = STORE_SYNC_FULL};
+    struct params p = {.messages = 400000,
+                       .batch = 500,
+                       .threads = 1,
+                       .lag = 2,
+                       .window = 4,
+                       .payload = 64,
+                       .sync = STORE_SYNC_FULL};
     if (parse(argc, argv, &p) != 0)
         return usage();
     char tmp[] = "/tmp/petrel-store-bench-XXXXXX";
@@ -193,13 +220,17 @@ int main(int argc, char **argv)
     printf("%ld msgs in %.3f s: %.0f msgs/s (%.0f ops/s); batch %d, threads %d, lag %d, "
            "window %d, payload %d, sync %s, interval %u ms\n",
            msgs, secs, msgs / secs, 4.0 * msgs / secs, p.batch, p.threads, p.lag, p.window,
-           p.payload, p.sync == STORE_SYNC_FULL ? "full" : p.sync == STORE_SYNC_NORMAL ? "normal" : "off",
+           p.payload,
+           p.sync == STORE_SYNC_FULL     ? "full"
+           : p.sync == STORE_SYNC_NORMAL ? "normal"
+                                         : "off",
            p.interval_ms);
     printf("  cpu %.3f s (%.2f us/msg); groups %llu (%.1f batches each), ops %llu, cancelled "
            "%llu (%.0f%%), failed batches %ld\n",
-           cpu, cpu * 1e6 / msgs, (unsigned long long)s.groups, s.groups ? (double)s.batches / s.groups : 0.0,
-           (unsigned long long)s.ops, (unsigned long long)s.ops_cancelled,
-           s.ops ? 100.0 * s.ops_cancelled / s.ops : 0.0, failed);
+           cpu, cpu * 1e6 / msgs, (unsigned long long)s.groups,
+           s.groups ? (double)s.batches / s.groups : 0.0, (unsigned long long)s.ops,
+           (unsigned long long)s.ops_cancelled, s.ops ? 100.0 * s.ops_cancelled / s.ops : 0.0,
+           failed);
     if (p.dir == NULL)
         nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     free(loops);

@@ -25,13 +25,14 @@ static int usage(FILE *errout, const char *why)
 {
     if (why)
         fprintf(errout, "petrel: %s\n\n", why);
-    fprintf(errout, "Usage: petrel store check DIR\n"
-                    "       petrel store export DIR OUTFILE|-\n"
-                    "       petrel store import DIR INFILE|-\n"
-                    "\n"
-                    "DIR is a store directory (holding %s) or an instance made by\n"
-                    "'petrel create'. check reports the store's health (exit 1 on problems);\n"
-                    "export writes it as JSON lines; import fills an empty store from an export.\n",
+    fprintf(errout,
+            "Usage: petrel store check DIR\n"
+            "       petrel store export DIR OUTFILE|-\n"
+            "       petrel store import DIR INFILE|-\n"
+            "\n"
+            "DIR is a store directory (holding %s) or an instance made by\n"
+            "'petrel create'. check reports the store's health (exit 1 on problems);\n"
+            "export writes it as JSON lines; import fills an empty store from an export.\n",
             STORE_FILE_NAME);
     return 2;
 }
@@ -61,10 +62,9 @@ static void print_counts(FILE *f, const struct app_store_counts *c)
     fprintf(f,
             "%llu rows: %llu messages, %llu retained topics, %llu sessions, %llu "
             "subscriptions, %llu queue entries, %llu QoS 2 ids",
-            (unsigned long long)rows, (unsigned long long)c->msgs,
-            (unsigned long long)c->retained, (unsigned long long)c->sessions,
-            (unsigned long long)c->subs, (unsigned long long)c->entries,
-            (unsigned long long)c->qos2);
+            (unsigned long long)rows, (unsigned long long)c->msgs, (unsigned long long)c->retained,
+            (unsigned long long)c->sessions, (unsigned long long)c->subs,
+            (unsigned long long)c->entries, (unsigned long long)c->qos2);
 }
 
 static int cmd_export(const char *dir, const char *file, FILE *out, FILE *errout)
@@ -128,8 +128,10 @@ int app_store_command(int argc, char **argv, FILE *out, FILE *errout)
     if (argc < 1)
         return usage(errout, "'store' needs a command: check, export or import");
     const char *cmd = argv[0];
-    int want = strcmp(cmd, "check") == 0 ? 2 : strcmp(cmd, "export") == 0 ? 3
-               : strcmp(cmd, "import") == 0 ? 3 : 0;
+    int want = strcmp(cmd, "check") == 0    ? 2
+               : strcmp(cmd, "export") == 0 ? 3
+               : strcmp(cmd, "import") == 0 ? 3
+                                            : 0;
     if (want == 0) {
         char why[128];
         snprintf(why, sizeof why, "unknown store command '%.40s'", cmd);
@@ -137,9 +139,9 @@ int app_store_command(int argc, char **argv, FILE *out, FILE *errout)
     }
     if (argc != want)
         return usage(errout, want == 2 ? "'store check' takes one directory"
-                                        : "'store export' and 'store import' take a "
-                                          "directory and a file (- for standard "
-                                          "input or output)");
+                                       : "'store export' and 'store import' take a "
+                                         "directory and a file (- for standard "
+                                         "input or output)");
     char *dir = resolve_dir(argv[1], errout);
     if (dir == NULL)
         return 1;

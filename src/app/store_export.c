@@ -186,8 +186,12 @@ int app_store_export(const char *dir, FILE *out, struct app_store_counts *counts
                      size_t errlen)
 {
     static const struct store_load_cbs cbs = {
-        .msg = on_msg, .session = on_session, .sub = on_sub,
-        .entry = on_entry, .qos2 = on_qos2, .retain = on_retain,
+        .msg = on_msg,
+        .session = on_session,
+        .sub = on_sub,
+        .entry = on_entry,
+        .qos2 = on_qos2,
+        .retain = on_retain,
     };
     *counts = (struct app_store_counts){0};
     struct store st;

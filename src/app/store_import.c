@@ -66,8 +66,7 @@ static int bad(struct import_state *x, const char *fmt, ...)
     return -1;
 }
 
-static int get_u64(struct import_state *x, const cJSON *o, const char *key, double max,
-                   uint64_t *v)
+static int get_u64(struct import_state *x, const cJSON *o, const char *key, double max, uint64_t *v)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsNumber(it))
@@ -127,9 +126,13 @@ static int import_msg(struct import_state *x, const cJSON *o)
     if (rc == 0)
         rc = get_b64(x, o, "payload", &payload);
     if (rc == 0) {
-        struct store_msg_rec m = {.seq = seq, .topic = topic.s, .props = props.s,
-                                  .payload = payload.s, .qos = (uint8_t)qos,
-                                  .retain = cJSON_IsTrue(retain), .expiry_ms = expiry};
+        struct store_msg_rec m = {.seq = seq,
+                                  .topic = topic.s,
+                                  .props = props.s,
+                                  .payload = payload.s,
+                                  .qos = (uint8_t)qos,
+                                  .retain = cJSON_IsTrue(retain),
+                                  .expiry_ms = expiry};
         store_msg_put(&x->b, &m);
         x->counts->msgs++;
     }
@@ -189,8 +192,8 @@ static int import_sub(struct import_state *x, const cJSON *o)
     if (rc == 0)
         rc = get_u64(x, o, "sub_id", UINT32_MAX, &sub_id);
     if (rc == 0) {
-        struct store_sub_rec s = {.sess = sess, .filter = filter.s, .opts = (uint8_t)opts,
-                                  .sub_id = (uint32_t)sub_id};
+        struct store_sub_rec s = {
+            .sess = sess, .filter = filter.s, .opts = (uint8_t)opts, .sub_id = (uint32_t)sub_id};
         store_sub_put(&x->b, &s);
         x->counts->subs++;
     }
@@ -204,16 +207,22 @@ static int import_entry(struct import_state *x, const cJSON *o)
     static const struct {
         const char *key;
         double max;
-    } f[8] = {{"seq", MAX_EXACT},  {"session", MAX_EXACT},     {"msg", MAX_EXACT},
-              {"qos", 2},          {"flags", UINT8_MAX},       {"pid", UINT16_MAX},
+    } f[8] = {{"seq", MAX_EXACT},     {"session", MAX_EXACT},
+              {"msg", MAX_EXACT},     {"qos", 2},
+              {"flags", UINT8_MAX},   {"pid", UINT16_MAX},
               {"sub_id", UINT32_MAX}, {"state", STORE_ENTRY_STATE_COUNT - 1}};
     for (int i = 0; i < 8; i++) {
         if (get_u64(x, o, f[i].key, f[i].max, &v[i]) != 0)
             return -1;
     }
-    struct store_entry_rec e = {.seq = v[0], .sess = v[1], .msg = v[2], .qos = (uint8_t)v[3],
-                                .flags = (uint8_t)v[4], .pid = (uint16_t)v[5],
-                                .sub_id = (uint32_t)v[6], .state = (uint8_t)v[7]};
+    struct store_entry_rec e = {.seq = v[0],
+                                .sess = v[1],
+                                .msg = v[2],
+                                .qos = (uint8_t)v[3],
+                                .flags = (uint8_t)v[4],
+                                .pid = (uint16_t)v[5],
+                                .sub_id = (uint32_t)v[6],
+                                .state = (uint8_t)v[7]};
     store_entry_put(&x->b, &e);
     x->counts->entries++;
     return 0;
@@ -293,8 +302,8 @@ static int import_row(struct import_state *x, const cJSON *o)
     static const struct {
         const char *type;
         int (*fn)(struct import_state *x, const cJSON *o);
-    } kinds[] = {{"msg", import_msg},   {"session", import_session}, {"sub", import_sub},
-                 {"entry", import_entry}, {"qos2", import_qos2},     {"retain", import_retain},
+    } kinds[] = {{"msg", import_msg},     {"session", import_session}, {"sub", import_sub},
+                 {"entry", import_entry}, {"qos2", import_qos2},       {"retain", import_retain},
                  {"end", import_end}};
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
     if (!cJSON_IsString(type))
@@ -399,8 +408,12 @@ static int count_retain(void *arg, struct slice topic, uint64_t msg)
 static int check_target(const char *dir, char *err, size_t errlen)
 {
     static const struct store_load_cbs cbs = {
-        .msg = count_msg, .session = count_session, .sub = count_sub,
-        .entry = count_entry, .qos2 = count_qos2, .retain = count_retain,
+        .msg = count_msg,
+        .session = count_session,
+        .sub = count_sub,
+        .entry = count_entry,
+        .qos2 = count_qos2,
+        .retain = count_retain,
     };
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create the directory: %s", dir, strerror(errno));
@@ -481,8 +494,8 @@ static int install(const char *dir, const char *tmp, char *err, size_t errlen)
 int app_store_import_into(struct store *st, FILE *in, const char *name,
                           struct app_store_counts *counts, char *err, size_t errlen)
 {
-    struct import_state x = {.name = name, .err = err, .errlen = errlen, .counts = counts,
-                             .st = st};
+    struct import_state x = {
+        .name = name, .err = err, .errlen = errlen, .counts = counts, .st = st};
     pthread_mutex_init(&x.mu, NULL);
     pthread_cond_init(&x.cv, NULL);
     *counts = (struct app_store_counts){0};
@@ -502,8 +515,8 @@ int app_store_import_into(struct store *st, FILE *in, const char *name,
 }
 
 /* Imports in into a new store in tmp. */
-static int import_into(const char *tmp, FILE *in, const char *name,
-                       struct app_store_counts *counts, char *err, size_t errlen)
+static int import_into(const char *tmp, FILE *in, const char *name, struct app_store_counts *counts,
+                       char *err, size_t errlen)
 {
     struct store st;
     struct store_options opt = {.dir = tmp, .sync = STORE_SYNC_NORMAL};

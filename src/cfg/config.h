@@ -69,8 +69,8 @@ struct config {
 
     /* Persistence (src/store; the broker does not use the store yet) */
     bool persistence;
-    char *persistence_location; /* owned; NULL = the instance's data/, else "." */
-    int persistence_sync;       /* enum config_sync */
+    char *persistence_location;           /* owned; NULL = the instance's data/, else "." */
+    int persistence_sync;                 /* enum config_sync */
     uint32_t persistence_commit_interval; /* ms the store waits to group commits, 0 = none */
     uint64_t persistence_max_size;        /* bytes, 0 = unlimited */
 

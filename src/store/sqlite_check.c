@@ -76,18 +76,20 @@ static int report_integrity(sqlite3 *db, FILE *out)
 static void report_counts(sqlite3 *db, FILE *out)
 {
     fprintf(out, "  messages: %lld (retained topics %lld, wills %lld)\n",
-            query_int(db, "SELECT count(*) FROM msg"), query_int(db, "SELECT count(*) FROM retained"),
+            query_int(db, "SELECT count(*) FROM msg"),
+            query_int(db, "SELECT count(*) FROM retained"),
             query_int(db, "SELECT count(*) FROM session WHERE will_msg != 0"));
     fprintf(out, "  sessions: %lld (offline %lld)\n", query_int(db, "SELECT count(*) FROM session"),
             query_int(db, "SELECT count(*) FROM session WHERE offline_at != 0"));
     fprintf(out, "  subscriptions: %lld\n", query_int(db, "SELECT count(*) FROM sub"));
-    fprintf(out,
-            "  queue entries: %lld (queued %lld, awaiting PUBACK %lld, PUBREC %lld, PUBCOMP %lld)\n",
-            query_int(db, "SELECT count(*) FROM entry"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 0"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 1"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 2"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 3"));
+    fprintf(
+        out,
+        "  queue entries: %lld (queued %lld, awaiting PUBACK %lld, PUBREC %lld, PUBCOMP %lld)\n",
+        query_int(db, "SELECT count(*) FROM entry"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 0"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 1"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 2"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 3"));
     fprintf(out, "  QoS 2 ids awaiting PUBREL: %lld\n", query_int(db, "SELECT count(*) FROM qos2"));
 }
 

@@ -110,8 +110,10 @@ static enum verdict classify(struct attempt *a, sqlite3 *db, int rc)
         return OPEN_BAD;
     }
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-        return fail(a, EBUSY, "it is in use by another process (%s); is another petrel "
-                              "running on it?", msg);
+        return fail(a, EBUSY,
+                    "it is in use by another process (%s); is another petrel "
+                    "running on it?",
+                    msg);
     return fail(a, -sq_status(rc), "%s", msg);
 }
 
@@ -188,8 +190,9 @@ static enum verdict check_file(const struct sq *q, struct attempt *a)
         if (errno == ENOENT && !q->opt.read_only)
             return OPEN_OK; /* a new store */
         if (errno == ENOENT)
-            return fail(a, ENOENT, "%s", "there is no store here (petrel creates " STORE_FILE_NAME
-                                         " when it starts with persistence true)");
+            return fail(a, ENOENT, "%s",
+                        "there is no store here (petrel creates " STORE_FILE_NAME
+                        " when it starts with persistence true)");
         return fail(a, errno, "%s", strerror(errno));
     }
     if (!S_ISREG(st.st_mode))
@@ -279,8 +282,9 @@ static enum verdict quick_check(sqlite3 *db, struct attempt *a)
 
 static enum verdict open_connection(struct sq *q, struct attempt *a)
 {
-    int flags = SQLITE_OPEN_NOMUTEX | (q->opt.read_only ? SQLITE_OPEN_READWRITE
-                                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags =
+        SQLITE_OPEN_NOMUTEX |
+        (q->opt.read_only ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(q->path, &q->db, flags, NULL);
     if (rc != SQLITE_OK && q->opt.read_only) {
         /* A tool on a store it may not write: read it as it is. */
@@ -311,8 +315,9 @@ static enum verdict check_schema(struct sq *q, struct attempt *a)
     if (q->empty)
         return OPEN_OK; /* a file with no tables yet holds nothing to read */
     if (rc == 0 && version != SQ_SCHEMA_VERSION && q->opt.read_only)
-        return fail(a, EROFS, "%s", "its schema version is older than this petrel's; start "
-                                    "petrel on it once to upgrade it");
+        return fail(a, EROFS, "%s",
+                    "its schema version is older than this petrel's; start "
+                    "petrel on it once to upgrade it");
     if (rc == 0 && !q->opt.read_only)
         rc = sq_schema_migrate(q->db, version, a->why, sizeof a->why);
     if (rc != 0)

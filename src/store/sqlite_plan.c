@@ -46,10 +46,10 @@ enum key_class {
 struct sq_slot {
     uint64_t key;
     uint32_t gen;
-    uint32_t last;  /* index of the live put/update of this key, or NONE */
+    uint32_t last;      /* index of the live put/update of this key, or NONE */
     uint32_t early_del; /* a message del with no put before it, or NONE */
     uint8_t cls;
-    bool inserted;  /* the group holds this message's only put */
+    bool inserted; /* the group holds this message's only put */
 };
 
 static enum key_class class_of(uint8_t kind)
@@ -75,8 +75,8 @@ static enum key_class class_of(uint8_t kind)
 
 static bool is_del(uint8_t kind)
 {
-    return kind == STORE_OP_MSG_DEL || kind == STORE_OP_SESSION_DEL ||
-           kind == STORE_OP_ENTRY_DEL || kind == STORE_OP_QOS2_DEL;
+    return kind == STORE_OP_MSG_DEL || kind == STORE_OP_SESSION_DEL || kind == STORE_OP_ENTRY_DEL ||
+           kind == STORE_OP_QOS2_DEL;
 }
 
 static uint64_t mix(uint64_t k, uint8_t cls)
@@ -111,8 +111,8 @@ static struct sq_slot *slot_get(struct sq_plan *p, uint8_t cls, uint64_t key)
     for (size_t i = mix(key, cls) & mask;; i = (i + 1) & mask) {
         struct sq_slot *s = &p->slots[i];
         if (s->gen != p->gen) {
-            *s = (struct sq_slot){.key = key, .gen = p->gen, .last = NONE, .early_del = NONE,
-                                  .cls = cls};
+            *s = (struct sq_slot){
+                .key = key, .gen = p->gen, .last = NONE, .early_del = NONE, .cls = cls};
             return s;
         }
         if (s->key == key && s->cls == cls)

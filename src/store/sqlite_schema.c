@@ -117,8 +117,8 @@ int sq_schema_version(sqlite3 *db, int *version, char *why, size_t cap)
     if (tables == 0)
         return 0;
     sqlite3_stmt *s;
-    rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s,
-                            NULL);
+    rc =
+        sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema_version'", -1, &s, NULL);
     if (rc == SQLITE_ERROR) {
         snprintf(why, cap, "it has tables but no meta table: not a Petrel store");
         return 1;
@@ -163,8 +163,8 @@ int sq_schema_migrate(sqlite3 *db, int version, char *why, size_t cap)
         if (rc == SQLITE_OK)
             rc = set_version(db, ++version);
         if (rc != SQLITE_OK)
-            snprintf(why, cap, "schema step '%s' (to version %d): %s", migrations[i].what,
-                     version, sqlite3_errmsg(db));
+            snprintf(why, cap, "schema step '%s' (to version %d): %s", migrations[i].what, version,
+                     sqlite3_errmsg(db));
     }
     if (rc == SQLITE_OK && version != SQ_SCHEMA_VERSION) {
         snprintf(why, cap, "no migration from schema version %d", version);
@@ -183,8 +183,7 @@ int sq_schema_migrate(sqlite3 *db, int version, char *why, size_t cap)
 int sq_schema_prepare(sqlite3 *db, sqlite3_stmt **stmt)
 {
     for (int i = 0; i < SQ_STMT_COUNT; i++) {
-        int rc = sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmt[i],
-                                    NULL);
+        int rc = sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmt[i], NULL);
         if (rc != SQLITE_OK) {
             for (int j = 0; j < i; j++) {
                 sqlite3_finalize(stmt[j]);

@@ -85,7 +85,7 @@ enum store_sync {
 };
 
 struct store_options {
-    const char *dir;             /* directory holding petrel.db; NULL = "." */
+    const char *dir; /* directory holding petrel.db; NULL = "." */
     enum store_sync sync;
     uint32_t commit_interval_ms; /* 0 = commit as soon as a batch arrives */
     uint64_t max_size;           /* bytes the file may take, 0 = unlimited */
@@ -237,9 +237,9 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
-    void *impl;                  /* backend state */
-    _Atomic uint64_t next_seq;   /* store_next_seq(); above every stored seq */
-    uint64_t max_seq;            /* the highest seq stored when it was opened */
+    void *impl;                /* backend state */
+    _Atomic uint64_t next_seq; /* store_next_seq(); above every stored seq */
+    uint64_t max_seq;          /* the highest seq stored when it was opened */
 };
 
 extern const struct store_ops store_memory_ops;

@@ -47,39 +47,51 @@ static int teardown(void **state)
 /* A store using every kind of row, odd bytes included. */
 static void make_source(const char *dir)
 {
-    static const uint8_t bad_utf8[] = {'t', 0xff, '/', 0};   /* not UTF-8, has NUL */
+    static const uint8_t bad_utf8[] = {'t', 0xff, '/', 0}; /* not UTF-8, has NUL */
     static const uint8_t payload[] = {0, 1, 2, 3, 0xfe, 0xff, '\n', '"'};
     struct store st;
     assert_int_equal(th_open(&st, dir, NULL), 0);
     struct store_batch b;
     store_batch_init(&b);
-    struct store_msg_rec m1 = {.seq = 1, .topic = SLICE_LIT("caf\xc3\xa9/\"quoted\"\\\n"),
+    struct store_msg_rec m1 = {.seq = 1,
+                               .topic = SLICE_LIT("caf\xc3\xa9/\"quoted\"\\\n"),
                                .payload = slice_make(payload, sizeof payload),
-                               .props = SLICE_LIT("\x26\x00\x01k\x00\x01v"), .qos = 2,
-                               .retain = true, .expiry_ms = 4102444800000ull};
-    struct store_msg_rec m2 = {.seq = 2, .topic = slice_make(bad_utf8, sizeof bad_utf8),
-                               .qos = 1};
-    struct store_msg_rec will = {.seq = 3, .topic = SLICE_LIT("will"), .payload = SLICE_LIT("bye"),
-                                 .qos = 1};
+                               .props = SLICE_LIT("\x26\x00\x01k\x00\x01v"),
+                               .qos = 2,
+                               .retain = true,
+                               .expiry_ms = 4102444800000ull};
+    struct store_msg_rec m2 = {.seq = 2, .topic = slice_make(bad_utf8, sizeof bad_utf8), .qos = 1};
+    struct store_msg_rec will = {
+        .seq = 3, .topic = SLICE_LIT("will"), .payload = SLICE_LIT("bye"), .qos = 1};
     store_msg_put(&b, &m1);
     store_msg_put(&b, &m2);
     store_msg_put(&b, &will);
-    struct store_session_rec s1 = {.seq = 10, .client_id = SLICE_LIT("sensor-1"),
-                                   .has_username = true, .username = SLICE_LIT("alice"),
-                                   .expiry_interval = UINT32_MAX, .will_msg = 3,
-                                   .will_delay = 5, .offline_at_ms = 1700000000000ull,
+    struct store_session_rec s1 = {.seq = 10,
+                                   .client_id = SLICE_LIT("sensor-1"),
+                                   .has_username = true,
+                                   .username = SLICE_LIT("alice"),
+                                   .expiry_interval = UINT32_MAX,
+                                   .will_msg = 3,
+                                   .will_delay = 5,
+                                   .offline_at_ms = 1700000000000ull,
                                    .next_pid = 65535};
     struct store_session_rec s2 = {.seq = 11, .client_id = slice_make(bad_utf8, 3)};
     store_session_put(&b, &s1);
     store_session_put(&b, &s2);
-    struct store_sub_rec sub = {.sess = 10, .filter = SLICE_LIT("caf\xc3\xa9/#"), .opts = 0x2a,
-                                .sub_id = 268435455};
+    struct store_sub_rec sub = {
+        .sess = 10, .filter = SLICE_LIT("caf\xc3\xa9/#"), .opts = 0x2a, .sub_id = 268435455};
     store_sub_put(&b, &sub);
-    struct store_entry_rec e1 = {.seq = 20, .sess = 10, .msg = 1, .qos = 2, .flags = 1,
-                                 .state = STORE_ENTRY_WAIT_PUBREC, .pid = 65535, .sub_id = 9};
+    struct store_entry_rec e1 = {.seq = 20,
+                                 .sess = 10,
+                                 .msg = 1,
+                                 .qos = 2,
+                                 .flags = 1,
+                                 .state = STORE_ENTRY_WAIT_PUBREC,
+                                 .pid = 65535,
+                                 .sub_id = 9};
     struct store_entry_rec e2 = {.seq = 21, .sess = 11, .msg = 2, .qos = 1};
-    struct store_entry_rec e3 = {.seq = 22, .sess = 10, .msg = 0, .qos = 2,
-                                 .state = STORE_ENTRY_WAIT_PUBCOMP, .pid = 7};
+    struct store_entry_rec e3 = {
+        .seq = 22, .sess = 10, .msg = 0, .qos = 2, .state = STORE_ENTRY_WAIT_PUBCOMP, .pid = 7};
     store_entry_put(&b, &e1);
     store_entry_put(&b, &e2);
     store_entry_put(&b, &e3);
@@ -273,9 +285,8 @@ static void test_store_dir(void **state)
     free(d);
     config_fini(&cfg);
     config_defaults(&cfg);
-    assert_int_equal(config_load_string(&cfg, conf, "persistence_location ../elsewhere\n", err,
-                                        sizeof err),
-                     0);
+    assert_int_equal(
+        config_load_string(&cfg, conf, "persistence_location ../elsewhere\n", err, sizeof err), 0);
     d = app_store_dir(&cfg);
     snprintf(want, sizeof want, "%s/../elsewhere", etc);
     assert_string_equal(d, want);
@@ -299,8 +310,7 @@ static void test_store_open_by_config(void **state)
              "persistence_commit_interval 1\npersistence_max_size 1M\n",
              f->dst);
     config_defaults(&cfg);
-    assert_int_equal(config_load_string(&cfg, th_path(f->tmp, "p.conf"), text, err, sizeof err),
-                     0);
+    assert_int_equal(config_load_string(&cfg, th_path(f->tmp, "p.conf"), text, err, sizeof err), 0);
     assert_int_equal(app_store_open(&cfg, &st, err, sizeof err), 0);
     assert_true(store_is_durable(&st));
     store_close(&st);
@@ -309,8 +319,7 @@ static void test_store_open_by_config(void **state)
     /* A directory it cannot use fails with the reason. */
     snprintf(text, sizeof text, "persistence true\npersistence_location %s/a/b/c\n", f->tmp);
     config_defaults(&cfg);
-    assert_int_equal(config_load_string(&cfg, th_path(f->tmp, "p.conf"), text, err, sizeof err),
-                     0);
+    assert_int_equal(config_load_string(&cfg, th_path(f->tmp, "p.conf"), text, err, sizeof err), 0);
     assert_int_equal(app_store_open(&cfg, &st, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot create the store directory"));
     config_fini(&cfg);
@@ -321,9 +330,12 @@ int main(void)
     log_set_mask(0);
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_export_import_round_trip),  T(test_import_refuses_bad_input),
-        T(test_import_needs_empty_store),  T(test_export_refuses_missing_or_bad_store),
-        T(test_store_dir),                 T(test_store_open_by_config),
+        T(test_export_import_round_trip),
+        T(test_import_refuses_bad_input),
+        T(test_import_needs_empty_store),
+        T(test_export_refuses_missing_or_bad_store),
+        T(test_store_dir),
+        T(test_store_open_by_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,7 +84,8 @@ static void make_store(const char *dir)
     for (uint64_t i = 1; i <= 200; i++) {
         char topic[32];
         snprintf(topic, sizeof topic, "sensors/%llu", (unsigned long long)i);
-        struct store_msg_rec m = {.seq = i, .topic = slice_cstr(topic),
+        struct store_msg_rec m = {.seq = i,
+                                  .topic = slice_cstr(topic),
                                   .payload = SLICE_LIT("21.5 degrees and some more text"),
                                   .qos = 1};
         store_msg_put(&b, &m);

@@ -69,8 +69,12 @@ static void fill_everything(struct store *st, struct store_batch *b)
 {
     static const uint8_t bin[] = {0, 1, 2, 0, 255};
     static const uint8_t props[] = {0x03, 0x00, 0x04, 't', 'e', 'x', 't'};
-    struct store_msg_rec m1 = {.seq = 1, .topic = SLICE_LIT("a/b"), .payload = slice_make(bin, 5),
-                               .props = slice_make(props, sizeof props), .qos = 2, .retain = true,
+    struct store_msg_rec m1 = {.seq = 1,
+                               .topic = SLICE_LIT("a/b"),
+                               .payload = slice_make(bin, 5),
+                               .props = slice_make(props, sizeof props),
+                               .qos = 2,
+                               .retain = true,
                                .expiry_ms = 1893456000000ull};
     struct store_msg_rec m2 = msg_rec(2, "empty/payload", "");
     struct store_msg_rec m3 = msg_rec(3, "will/topic", "gone");
@@ -92,12 +96,17 @@ static void fill_everything(struct store *st, struct store_batch *b)
     step(st, b);
     store_retain_del(b, SLICE_LIT("d"));
     step(st, b);
-    struct store_session_rec s4 = {.seq = 4, .client_id = SLICE_LIT("sensor-1"),
-                                   .has_username = true, .username = SLICE_LIT("alice"),
-                                   .expiry_interval = 3600, .will_msg = 3, .will_delay = 30,
-                                   .offline_at_ms = 1700000000123ull, .next_pid = 65535};
-    struct store_session_rec s5 = {.seq = 5, .client_id = SLICE_LIT("anon"),
-                                   .has_username = true, .username = SLICE_NULL};
+    struct store_session_rec s4 = {.seq = 4,
+                                   .client_id = SLICE_LIT("sensor-1"),
+                                   .has_username = true,
+                                   .username = SLICE_LIT("alice"),
+                                   .expiry_interval = 3600,
+                                   .will_msg = 3,
+                                   .will_delay = 30,
+                                   .offline_at_ms = 1700000000123ull,
+                                   .next_pid = 65535};
+    struct store_session_rec s5 = {
+        .seq = 5, .client_id = SLICE_LIT("anon"), .has_username = true, .username = SLICE_NULL};
     struct store_session_rec s6 = session_rec(6, "no-user");
     store_session_put(b, &s4);
     step(st, b);
@@ -118,8 +127,8 @@ static void fill_everything(struct store *st, struct store_batch *b)
     step(st, b);
     store_sub_del(b, 6, SLICE_LIT("x"));
     step(st, b);
-    struct store_entry_rec e10 = {.seq = 10, .sess = 4, .msg = 1, .qos = 2,
-                                  .flags = STORE_ENTRY_RETAIN, .sub_id = 8};
+    struct store_entry_rec e10 = {
+        .seq = 10, .sess = 4, .msg = 1, .qos = 2, .flags = STORE_ENTRY_RETAIN, .sub_id = 8};
     struct store_entry_rec e11 = entry_rec(11, 4, 2);
     struct store_entry_rec e12 = entry_rec(12, 4, 1);
     store_entry_put(b, &e10);
@@ -476,8 +485,8 @@ static void test_group_failure_isolated(void **state)
 {
     const char *dir = *state;
     struct store st;
-    struct store_options opt = {.sync = STORE_SYNC_OFF, .max_size = 1 << 20,
-                                .commit_interval_ms = 300};
+    struct store_options opt = {
+        .sync = STORE_SYNC_OFF, .max_size = 1 << 20, .commit_interval_ms = 300};
     assert_int_equal(th_open(&st, dir, &opt), 0);
     static char big[2 << 20];
     memset(big, 'y', sizeof big - 1);

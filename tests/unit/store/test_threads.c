@@ -38,8 +38,8 @@ static void put_round(struct worker *k, struct store_batch *b, int r)
     for (int i = 0; i < PER_ROUND; i++) {
         uint64_t m = store_next_seq(k->st), e = store_next_seq(k->st);
         snprintf(topic, sizeof topic, "w%llu/%d/%d", (unsigned long long)k->sess, r, i);
-        struct store_msg_rec mr = {.seq = m, .topic = slice_cstr(topic),
-                                   .payload = SLICE_LIT("reading"), .qos = 1};
+        struct store_msg_rec mr = {
+            .seq = m, .topic = slice_cstr(topic), .payload = SLICE_LIT("reading"), .qos = 1};
         struct store_entry_rec er = {.seq = e, .sess = k->sess, .msg = m, .qos = 1};
         store_msg_put(b, &mr);
         store_entry_put(b, &er);

@@ -13,8 +13,13 @@
 #include "util/base64.h"
 
 static const char *const vectors[][2] = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 static void test_rfc4648_vectors(void **state)
@@ -53,8 +58,8 @@ static void test_every_byte(void **state)
 
 static void test_refused(void **state)
 {
-    static const char *const bad[] = {"Zg=", "Z", "Zm9v\n", "Zm 9", "Zm9v====", "Zh==",
-                                      "Zm9-", "=Zm9"};
+    static const char *const bad[] = {"Zg=",      "Z",    "Zm9v\n", "Zm 9",
+                                      "Zm9v====", "Zh==", "Zm9-",   "=Zm9"};
     uint8_t dec[16];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(base64_decode(bad[i], strlen(bad[i]), dec), -1);
