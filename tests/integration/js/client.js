@@ -12,13 +12,27 @@
 // Events: connect, message, suback, unsuback, published, published_many,
 // disconnect (a v5 DISCONNECT from the broker), close, error, ended; each has
 // "ev" and the fields MQTT.js gives. Automatic reconnection is off unless the
-// connect options set reconnectPeriod.
+// connect options set reconnectPeriod. Also "packet" for every CONNACK,
+// DISCONNECT and AUTH received (cmd, reasonCode, properties), so a test sees
+// the properties of a refusal too. Binary property values (correlation or
+// authentication data) are given as UTF-8 text.
+// Enhanced authentication: the connect options may carry "authReplies", a map
+// from the broker's Authentication Data to the data of the AUTH 0x18 answer.
 'use strict';
 
 const mqtt = require('mqtt');
 const readline = require('readline');
 
 let client = null;
+
+// Properties as JSON can carry them: Buffers become UTF-8 text.
+function plain(props) {
+    const out = {};
+    for (const [k, v] of Object.entries(props || {})) {
+        out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : v;
+    }
+    return out;
+}
 
 function emit(obj) {
     process.stdout.write(JSON.stringify(obj) + '\n');
@@ -32,12 +46,18 @@ function attach(c) {
     c.on('connect', (ack) => emit({
         ev: 'connect', sessionPresent: !!ack.sessionPresent,
         reasonCode: ack.reasonCode !== undefined ? ack.reasonCode : ack.returnCode,
-        properties: ack.properties || {},
+        properties: plain(ack.properties),
     }));
+    c.on('packetreceive', (packet) => {
+        if (['connack', 'disconnect', 'auth'].includes(packet.cmd)) {
+            emit({ ev: 'packet', cmd: packet.cmd, reasonCode: packet.reasonCode,
+                sessionPresent: packet.sessionPresent, properties: plain(packet.properties) });
+        }
+    });
     c.on('message', (topic, payload, packet) => emit({
         ev: 'message', topic, payload: payload.toString('utf8'),
         payload_hex: payload.toString('hex'), qos: packet.qos, retain: !!packet.retain,
-        dup: !!packet.dup, properties: packet.properties || {},
+        dup: !!packet.dup, properties: plain(packet.properties),
     }));
     c.on('disconnect', (packet) => emit({ ev: 'disconnect', reasonCode: packet.reasonCode }));
     c.on('close', () => emit({ ev: 'close' }));
@@ -46,7 +66,30 @@ function attach(c) {
 
 function connect(cmd) {
     const options = Object.assign({ reconnectPeriod: 0, connectTimeout: 10000 }, cmd.options);
+    const replies = options.authReplies;
+    delete options.authReplies;
+    // JSON has no bytes: binary properties arrive as text.
+    const p = options.properties;
+    if (p && typeof p.authenticationData === 'string') {
+        p.authenticationData = Buffer.from(p.authenticationData);
+    }
+    const wp = options.will && options.will.properties;
+    if (wp && typeof wp.correlationData === 'string') {
+        wp.correlationData = Buffer.from(wp.correlationData);
+    }
     client = mqtt.connect(cmd.url, options);
+    if (replies) {
+        client.handleAuth = (packet, callback) => {
+            const got = (packet.properties.authenticationData || Buffer.alloc(0)).toString('utf8');
+            if (!(got in replies)) {
+                callback(new Error('no reply for ' + got));
+                return;
+            }
+            callback(null, { cmd: 'auth', reasonCode: 0x18, properties: {
+                authenticationMethod: packet.properties.authenticationMethod,
+                authenticationData: Buffer.from(replies[got]) } });
+        };
+    }
     attach(client);
 }
 
