@@ -1,9 +1,11 @@
 /*
  * sqlite_check.c - `petrel store check`: what an operator wants to know
- * about a store file, read without changing it.
+ * about a store file.
  *
- * It opens the store read-only (nothing is set aside or repaired; a store
- * a running broker holds is reported as in use), runs the full PRAGMA
+ * It opens the store read-only (nothing is created, set aside or repaired;
+ * SQLite may still fold the log a crashed broker left into the file, as
+ * any open does; a store a running broker holds is reported as in use),
+ * runs the full PRAGMA
  * integrity_check, and counts the rows. Rows that point at missing rows
  * are reported but are not problems: they are what a crash between two
  * threads' commits leaves, and the next start removes them.

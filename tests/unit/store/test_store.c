@@ -676,6 +676,15 @@ static void test_crash_without_close(void **state)
     struct stat sb;
     assert_int_equal(stat(th_path(dir, "petrel.db-wal"), &sb), 0);
     assert_true(sb.st_size > 0);
+    /* The operator check reads the crashed store as it is. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_int_equal(store_check(dir, out), 0);
+    fclose(out);
+    assert_non_null(strstr(text, "messages: 50 (retained topics 1, wills 0)"));
+    assert_non_null(strstr(text, "49 messages are unreferenced; the next start removes them"));
+    free(text);
     /* Only message 50 is retained; 1..49 are unreferenced and removed. */
     char *d = th_dump_dir(dir);
     assert_string_equal(d, "msg 50 qos=1 retain=0 expiry=0 topic=74 props= payload=70\n"
