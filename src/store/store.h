@@ -13,9 +13,10 @@
  *                  online), next outgoing packet id;
  *   subscriptions  (session, filter) -> options byte, subscription id;
  *   queue entries  one per message queued or in flight for a session:
- *                  message, QoS, retain flag, subscription id, state
- *                  (queued / awaiting PUBACK / PUBREC / PUBCOMP) and packet
- *                  id; inserted, updated and deleted as the message moves;
+ *                  message, QoS, retain flag, one subscription id (what
+ *                  struct omsg keeps), state (queued / awaiting PUBACK /
+ *                  PUBREC / PUBCOMP) and packet id; inserted, updated and
+ *                  deleted as the message moves;
  *   QoS 2 ids      incoming packet ids awaiting PUBREL, per session.
  * Rows are keyed by 64-bit sequence numbers that the broker allocates with
  * store_next_seq() (one counter for messages, sessions and entries), never
@@ -48,10 +49,12 @@
  *
  * Ordering: batches from one thread are applied in commit order. Messages
  * cross threads (published on one loop, queued on another), so a message's
- * put must be committed before, or in the same group as, its del; a del
- * that runs first leaves an orphan row, which the next open removes. Open
- * also removes rows that point at rows that are missing (an entry whose
- * message never got committed).
+ * put must be committed before, or in the same group as, its del (in one
+ * group they cancel whatever their order); a del committed in an earlier
+ * group than its put leaves an orphan row, which the next open removes.
+ * Open also removes rows that point at rows that are missing: an entry
+ * whose message never got committed, the entries of a deleted session
+ * (store_session_del leaves them to the broker).
  *
  * Threads: store_open(), store_load() and store_close() run on one thread
  * (start-up and shutdown), store_load() before the first commit. A batch
