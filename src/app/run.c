@@ -170,7 +170,7 @@ static int server_init(struct app *a)
     subtree_init(&srv->subs, srv->seed);
     retain_init(&srv->retained, srv->seed ^ 0x9e3779b97f4a7c15ull);
     srv->workers = xcalloc(srv->nworkers, sizeof *srv->workers);
-    return store_open(&srv->store, &store_memory_ops, NULL);
+    return store_open(&srv->store, &store_memory_ops, NULL, NULL, 0);
 }
 
 static void server_fini(struct app *a)

@@ -49,6 +49,14 @@ enum log_dest_kind {
     LOG_DEST_NONE,
 };
 
+/* persistence_sync: how hard a commit pushes data to the disk (SQLite's
+ * PRAGMA synchronous). The order is the option row's word order. */
+enum config_sync {
+    CONFIG_SYNC_FULL = 0,
+    CONFIG_SYNC_NORMAL,
+    CONFIG_SYNC_OFF,
+};
+
 struct config {
     /* Where the file came from (owned; NULL for the built-in defaults). Used
      * to resolve relative paths and in messages. */
@@ -67,9 +75,12 @@ struct config {
     char *groups_file;   /* Apollo groups.properties; owned, NULL = none */
     char *acl_file;      /* mosquitto ACL format plus `group`; owned, NULL = none */
 
-    /* Persistence (the durable store is a later issue; the keys are accepted now) */
+    /* Persistence (src/store; the broker does not use the store yet) */
     bool persistence;
-    char *persistence_location; /* owned, NULL = "data/" beside the config */
+    char *persistence_location;           /* owned; NULL = the instance's data/, else "." */
+    int persistence_sync;                 /* enum config_sync */
+    uint32_t persistence_commit_interval; /* ms the store waits to group commits, 0 = none */
+    uint64_t persistence_max_size;        /* bytes, 0 = unlimited */
 
     /* Limits */
     uint32_t max_keepalive;         /* seconds, 0..65535 */

@@ -37,6 +37,7 @@ static int check_server_reference(const struct cfg_option *opt, const void *fiel
                                   size_t cap);
 
 static const char *const redirect_words[] = {"shutdown", "temporary", "moved", NULL};
+static const char *const sync_words[] = {"full", "normal", "off", NULL};
 
 /* clang-format off */
 const struct cfg_option cfg_options[] = {
@@ -65,7 +66,22 @@ const struct cfg_option cfg_options[] = {
     {"persistence", CFG_BOOL, 0, G(persistence), 0, 0, 1, NULL,
      "Keep sessions, queued messages and retained messages on disk across restarts.", NULL, NULL},
     {"persistence_location", CFG_PATH, 0, G(persistence_location), 0, 0, 0, NULL,
-     "Directory for the persistent store (default: `data/` beside this file).", NULL, NULL},
+     "Directory holding the persistent store, `petrel.db` (default: the instance's `data/` "
+     "for an instance's `etc/petrel.conf`, else the current directory).", NULL, NULL},
+    {"persistence_sync", CFG_ENUM, 0, G(persistence_sync), CONFIG_SYNC_FULL, 0, 0, NULL,
+     "How a commit reaches the disk: `full` syncs every commit (nothing acknowledged is lost, "
+     "even on power loss); `normal` syncs at checkpoints (a power loss may lose the last "
+     "commits, a crash of petrel loses nothing); `off` never syncs (for tests).",
+     sync_words, NULL},
+    {"persistence_commit_interval", CFG_U32, 0, G(persistence_commit_interval), 0, 0, 10000,
+     NULL,
+     "Milliseconds the store waits to gather more changes into one commit; 0 = commit what "
+     "each event-loop pass produced at once. Larger values mean fewer syncs and slower "
+     "acknowledgements.", NULL, NULL},
+    {"persistence_max_size", CFG_U64, CFG_F_BYTES | CFG_F_ZERO_OK, G(persistence_max_size), 0,
+     1 << 20, BYTES_MAX, NULL,
+     "Largest size of the store file, in bytes; a commit that needs more fails like a full "
+     "disk. 0 = unlimited.", NULL, NULL},
     {"max_keepalive", CFG_U32, 0, G(max_keepalive), 65535, 0, 65535, NULL,
      "Largest keep-alive, in seconds, a client may ask for.", NULL, NULL},
     {"max_inflight_messages", CFG_U32, 0, G(max_inflight_messages), 20, 0, 65535, NULL,

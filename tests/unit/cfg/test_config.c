@@ -76,6 +76,9 @@ static void test_defaults(void **state)
     assert_null(c.acl_file);
     assert_false(c.persistence);
     assert_null(c.persistence_location);
+    assert_int_equal(c.persistence_sync, CONFIG_SYNC_FULL);
+    assert_int_equal(c.persistence_commit_interval, 0);
+    assert_int_equal(c.persistence_max_size, 0);
     assert_int_equal(c.max_keepalive, 65535);
     assert_int_equal(c.max_inflight_messages, 20);
     assert_int_equal(c.max_queued_messages, 1000);
@@ -123,6 +126,9 @@ static void test_every_option_valid(void **state)
                        "acl_file acl.conf\n"
                        "persistence true\n"
                        "persistence_location ../data\n"
+                       "persistence_sync normal\n"
+                       "persistence_commit_interval 5\n"
+                       "persistence_max_size 64M\n"
                        "max_keepalive 0\n"
                        "max_inflight_messages 65535\n"
                        "max_queued_messages 4294967295\n"
@@ -164,6 +170,9 @@ static void test_every_option_valid(void **state)
     assert_string_equal(c.acl_file, "acl.conf");
     assert_true(c.persistence);
     assert_string_equal(c.persistence_location, "../data");
+    assert_int_equal(c.persistence_sync, CONFIG_SYNC_NORMAL);
+    assert_int_equal(c.persistence_commit_interval, 5);
+    assert_int_equal(c.persistence_max_size, 64u << 20);
     assert_int_equal(c.max_keepalive, 0);
     assert_int_equal(c.max_inflight_messages, 65535);
     assert_int_equal(c.max_queued_messages, 4294967295u);
@@ -263,6 +272,12 @@ static void test_error_texts(void **state)
                  NAME ":1: allow_anonymous: expected true or false, got 'True'");
     expect_error("persistence true false\n",
                  NAME ":1: persistence: unexpected 'false' after the value");
+    expect_error("persistence_sync always\n",
+                 NAME ":1: persistence_sync: expected full | normal | off, got 'always'");
+    expect_error("persistence_sync off now\n",
+                 NAME ":1: persistence_sync: unexpected 'now' after the value");
+    expect_error("persistence_max_size 64k\n",
+                 NAME ":1: persistence_max_size: 64k is out of range (0 or 1M or more)");
     expect_error("max_keepalive 10x\n",
                  NAME ":1: max_keepalive: expected a whole number, got '10x'");
     expect_error("max_keepalive 10 20\n",
