@@ -3,7 +3,9 @@
 #               127.0.0.1:1883 and 127.0.0.1:61613, anonymous). ARGS=... passes options.
 #   make test   install what is missing, build (plain and ASan+UBSan), run the
 #               unit, integration and short fuzz suites.
-# Other targets: build, asan, unit, integration, fuzz, docs, clean.
+# Other targets: build, asan, unit, integration, fuzz, docs, bench, clean.
+#   make bench  Petrel against mosquitto on the standard scenarios (bench/compare.sh;
+#               BENCH_ARGS=... passes options, e.g. BENCH_ARGS="-s fanin-q1 -d 5").
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
@@ -11,8 +13,9 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: all deps build asan run test unit integration fuzz fuzz-build docs clean
+.PHONY: all deps build asan run test unit integration fuzz fuzz-build docs bench clean
 
 all: build
 
@@ -23,9 +26,11 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The ASan build also carries the test-only enhanced-auth method (PETREL_TEST_AUTH)
+# that the integration tests of MQTT 5 AUTH use; release builds never do.
 asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-		-DSANITIZE=address,undefined >/dev/null
+		-DSANITIZE=address,undefined -DPETREL_TEST_AUTH=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 run: build
@@ -52,6 +57,10 @@ fuzz: fuzz-build
 # Regenerates the README's config reference from the option table.
 docs: build
 	@scripts/gen-config-doc.sh $(BUILD)/bin/petrel
+
+# Takes minutes: see docs/BENCHMARKS.md for what it measures.
+bench: build
+	@bench/compare.sh --bin $(BUILD)/bin $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev \
-libuv1-dev libssl-dev libsqlite3-dev libcmocka-dev libargon2-dev \
+libuv1-dev libssl-dev libsqlite3-dev libcmocka-dev libargon2-dev libcjson-dev \
 mosquitto mosquitto-clients python3 python3-paho-mqtt"
 
 missing=""

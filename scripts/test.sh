@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make test`: every suite, in the order that fails fastest.
 #   1. plain build (RelWithDebInfo, gcc) and its unit tests
-#   2. ASan+UBSan build (clang) and its unit tests
+#   2. ASan+UBSan build (clang, with the test-only enhanced-auth method) and its unit tests
 #   3. integration tests against the plain build with `threads 1` and `threads 4`
 #   4. integration tests against the ASan+UBSan build, and against a
 #      ThreadSanitizer build with `threads 4`
@@ -22,7 +22,7 @@ cmake --build build -j "$JOBS"
 
 step "build: ASan+UBSan (clang)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-    -DSANITIZE=address,undefined >/dev/null
+    -DSANITIZE=address,undefined -DPETREL_TEST_AUTH=ON >/dev/null
 cmake --build build-asan -j "$JOBS"
 
 step "unit tests: plain"
@@ -42,12 +42,12 @@ $PY tests/integration/run.py --bin build-asan/bin --threads 2 --sanitized
 
 step "build: ThreadSanitizer (clang), broker only"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
-    -DSANITIZE=thread >/dev/null
+    -DSANITIZE=thread -DPETREL_TEST_AUTH=ON >/dev/null
 cmake --build build-tsan -j "$JOBS" --target petrel
 
 step "integration tests: ThreadSanitizer, threads 4"
 mkdir -p build-tsan/bin
-for tool in petrel-pub petrel-sub petrel-passwd; do
+for tool in petrel-pub petrel-sub petrel-passwd petrel-bench; do
     ln -sf "$(pwd)/build/bin/$tool" build-tsan/bin/$tool
 done
 TSAN_OPTIONS="halt_on_error=1 exitcode=66" \

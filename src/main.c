@@ -6,6 +6,7 @@
  *   petrel -c FILE             run with a config file (mosquitto format)
  *   petrel run DIR             run the instance in DIR (DIR/etc/petrel.conf)
  *   petrel create DIR          make a new instance (like `apollo create`)
+ *   petrel store CMD DIR ...   check, export or import a persistent store
  *   petrel -t -c FILE          check a config file and exit
  *   petrel --config-reference  print the option reference (Markdown)
  */
@@ -16,6 +17,7 @@
 
 #include "app/app.h"
 #include "app/instance.h"
+#include "app/store_tool.h"
 #include "cfg/config.h"
 #include "util/log.h"
 
@@ -25,6 +27,7 @@ static void usage(FILE *out)
             "Usage: petrel [-c FILE] [-t]\n"
             "       petrel run DIR\n"
             "       petrel create DIR\n"
+            "       petrel store check DIR | export DIR FILE | import DIR FILE\n"
             "       petrel --version | --help | --config-reference\n"
             "\n"
             "Petrel is an MQTT 3.1, 3.1.1 and 5.0 broker.\n"
@@ -34,6 +37,10 @@ static void usage(FILE *out)
             "  run DIR             run the instance in DIR (reads DIR/etc/petrel.conf)\n"
             "  create DIR          make a new instance in DIR: config, users, ACL, an admin\n"
             "                      user with a generated password\n"
+            "  store check DIR     report the health of the persistent store in DIR (a\n"
+            "                      store directory or an instance); exit 1 on problems\n"
+            "  store export DIR FILE  write the store as JSON lines (FILE - = stdout)\n"
+            "  store import DIR FILE  fill an empty store from an export (FILE - = stdin)\n"
             "  --config-reference  print every config option as a Markdown table\n"
             "  -V, --version       print the version\n"
             "  -h, --help          print this help\n"
@@ -159,6 +166,8 @@ int main(int argc, char **argv)
             config = argv[++i];
         } else if (strcmp(a, "-t") == 0 || strcmp(a, "--test-config") == 0) {
             test_only = true;
+        } else if (strcmp(a, "store") == 0) {
+            return app_store_command(argc - i - 1, argv + i + 1, stdout, stderr);
         } else if (strcmp(a, "run") == 0 || strcmp(a, "create") == 0) {
             if (i + 2 != argc)
                 return usage_error("'%s' takes exactly one directory", a);

@@ -29,6 +29,7 @@ struct auth {
     struct auth_users users; /* both sources, sorted by name */
     struct auth_groups groups;
     struct auth_acl acl; /* borrows from groups */
+    struct auth_scram_db scram; /* borrows users */
 };
 
 typedef int (*parse_fn)(void *out, const char *name, const uint8_t *text, size_t len, char *err,
@@ -102,6 +103,7 @@ struct auth *auth_load(const struct auth_config *cfg, char *err, size_t errlen)
     a->has_user_source = cfg->password_file || cfg->users_file;
     if (load_users(a, cfg, err, errlen) < 0)
         goto fail;
+    auth_scram_db_init(&a->scram, &a->users);
     if (cfg->groups_file) {
         if (load_file(cfg->groups_file, parse_groups, &a->groups, err, errlen) < 0)
             goto fail;
@@ -171,6 +173,11 @@ bool auth_acl_allows(const struct auth *a, struct slice client_id, const struct 
 bool auth_has_acl(const struct auth *a)
 {
     return a->has_acl;
+}
+
+const struct auth_scram_db *auth_scram_db_of(const struct auth *a)
+{
+    return &a->scram;
 }
 
 size_t auth_user_count(const struct auth *a)

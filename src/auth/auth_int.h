@@ -65,6 +65,7 @@ enum auth_hash_kind {
     AUTH_HASH_SHA512,    /* $6$SALT$HASH: SHA-512(password || salt), mosquitto's */
     AUTH_HASH_PBKDF2,    /* $7$ITER$SALT$HASH: PBKDF2-HMAC-SHA512, 64-byte key */
     AUTH_HASH_ARGON2ID,  /* $argon2id$v=19$m=..,t=..,p=..$SALT$HASH */
+    AUTH_HASH_SCRAM,     /* $scram$ITER$SALT$sha256=K:K$sha512=K:K (auth.h) */
 };
 
 /* Classifies a stored value by its prefix only. */
@@ -128,6 +129,118 @@ void auth_users_merge(struct auth_users *dst, struct auth_users *src, const char
 
 /* Frees what u owns and zeroes it. */
 void auth_users_fini(struct auth_users *u);
+
+/* ---- SCRAM (scram_secret.c, scram_parse.c, scram.c) ---------------------- */
+
+#define SCRAM_DIGEST_MAX 64 /* SHA-512 */
+#define SCRAM_SALT_MAX 64
+#define SCRAM_DEFAULT_ITERATIONS 4096 /* RFC 7677's minimum */
+#define SCRAM_SALT_LEN 16             /* what we write; RFC 7677's example too */
+
+/* Largest client-first or client-final message accepted: far above real
+ * ones (a user name, a nonce, 88 bytes of proof), and it bounds what a
+ * client that has not authenticated can make the broker keep. */
+#define SCRAM_MSG_MAX 4096
+
+/* A parsed stored secret; index [0] is SHA-256, [1] SHA-512. */
+struct auth_scram_secret {
+    unsigned long iterations;
+    uint8_t salt[SCRAM_SALT_MAX];
+    size_t salt_len;
+    unsigned mechs; /* mask of enum auth_scram_mech present */
+    uint8_t stored_key[2][SCRAM_DIGEST_MAX];
+    uint8_t server_key[2][SCRAM_DIGEST_MAX];
+};
+
+/* Index into auth_scram_secret key arrays, 0 or 1 (mech must not be NONE). */
+static inline int scram_index(enum auth_scram_mech mech)
+{
+    return mech == AUTH_SCRAM_SHA512;
+}
+
+/* Digest length of a mechanism: 32 or 64. */
+size_t auth_scram_digest_len(enum auth_scram_mech mech);
+
+/* H(in) and HMAC-H(key, in) for the mechanism's digest; out holds
+ * auth_scram_digest_len(mech) bytes. Abort if OpenSSL fails (it does not for
+ * these digests short of memory exhaustion). */
+void auth_scram_hash(enum auth_scram_mech mech, const uint8_t *in, size_t n, uint8_t *out);
+void auth_scram_hmac(enum auth_scram_mech mech, const uint8_t *key, size_t keylen, const void *in,
+                     size_t n, uint8_t *out);
+
+/* Parses a `$scram$` value. Returns true, or false with *why (static). */
+bool auth_scram_secret_parse(const char *stored, struct auth_scram_secret *out, const char **why);
+
+/* Writes the secret of password for the mechanisms in mechs with the given
+ * salt and iteration count (auth_hash_scram with its salt chosen). Returns
+ * 0 or -1 (cap too small, bad argument). */
+int auth_scram_secret_format(struct slice password, unsigned long iterations, const uint8_t *salt,
+                             size_t salt_len, unsigned mechs, char *out, size_t cap);
+
+/* True when password matches a `$scram$` value (one PBKDF2 with the
+ * strongest digest it holds); constant time in the password. */
+bool auth_scram_secret_verify(const char *stored, struct slice password);
+
+/* What an exchange needs from the user table. The key for made-up salts
+ * is derived from the table's contents (every name and stored value), so
+ * it is secret exactly as long as the files are, and stays the same across
+ * restarts and reloads that leave the users unchanged: a name that does
+ * not exist keeps the same salt, as a real user's does. It changes when
+ * any user changes, which an observer probing a name across such a change
+ * could notice; the risk is small and a separate secret file would have to
+ * be managed for it. fake_iterations is the count most SCRAM secrets of
+ * the table use (ties: the smallest), or 4096 when there are none. */
+struct auth_scram_db {
+    const struct auth_users *users; /* borrowed */
+    uint8_t fake_key[32];
+    unsigned long fake_iterations;
+};
+
+/* Fills db for users (which must outlive it and not change). */
+void auth_scram_db_init(struct auth_scram_db *db, const struct auth_users *users);
+
+/* The SCRAM lookup data of a loaded struct auth (auth.c). */
+const struct auth_scram_db *auth_scram_db_of(const struct auth *a);
+
+/* A parsed client-first-message; slices borrow from the message. */
+struct auth_scram_first {
+    struct slice gs2;     /* gs2-header with its final ',' e.g. "n,," */
+    struct slice authzid; /* saslname after "a=", still encoded; empty when absent */
+    struct slice bare;    /* client-first-message-bare */
+    struct slice user;    /* saslname after "n=", still encoded */
+    struct slice nonce;   /* c-nonce after "r=" */
+};
+
+/* A parsed client-final-message; slices borrow from the message. */
+struct auth_scram_final {
+    struct slice cbind;         /* base64 after "c=" */
+    struct slice nonce;         /* after "r=" */
+    struct slice without_proof; /* client-final-message-without-proof */
+    struct slice proof;         /* base64 after "p=" */
+};
+
+/* Parse the two client messages (RFC 5802 section 7 grammar), at most
+ * SCRAM_MSG_MAX bytes. Return 0, or -1 with *err set to a static
+ * server-error message ("e=invalid-encoding", "e=extensions-not-supported",
+ * "e=channel-binding-not-supported", "e=invalid-username-encoding"). Pure:
+ * they check syntax (saslnames included); the exchange checks meaning. */
+int auth_scram_parse_first(struct slice msg, struct auth_scram_first *out, const char **err);
+int auth_scram_parse_final(struct slice msg, struct auth_scram_final *out, const char **err);
+
+/* Decodes a saslname ("=2C" -> ',', "=3D" -> '=') into out (cap bytes).
+ * Returns the length, or -1 when it is empty, has another '=' sequence, or
+ * the result is not UTF-8 without control characters (we accept such
+ * names as already prepared; SASLprep's mapping and normalisation are not
+ * applied, so names must be stored in the form clients send). */
+long auth_scram_name_decode(struct slice in, char *out, size_t cap);
+
+/* auth_scram_start with the lookup data and the server nonce given (tests
+ * and fuzzing inject fixed nonces): server_nonce must be printable ASCII
+ * without ','; auth_scram_start passes 24 base64 characters of 18 random
+ * bytes. */
+enum auth_scram_status auth_scram_start_with(struct auth_scram **sp, const struct auth_scram_db *db,
+                                             enum auth_scram_mech mech, struct slice client_first,
+                                             struct slice server_nonce, struct slice *reply);
 
 /* ---- Groups (groups.c) -------------------------------------------------- */
 

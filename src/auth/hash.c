@@ -9,7 +9,8 @@
  *                      whose salt alphabet and rounds differ.
  * SALT and HASH are padded standard base64; mosquitto_passwd uses 12-byte
  * salts. `$argon2id$...` values are the reference implementation's encoded
- * form and are verified by libargon2.
+ * form and are verified by libargon2. `$scram$...` secrets (auth.h) are
+ * parsed and checked in scram_secret.c.
  *
  * Every comparison is constant time in the password (CRYPTO_memcmp over
  * fixed-size digests; plain text is compared through its SHA-512), so the
@@ -49,6 +50,7 @@ struct parsed_hash {
 static const char pbkdf2_prefix[] = "$7$";
 static const char sha512_prefix[] = "$6$";
 static const char argon2id_prefix[] = "$argon2id$";
+static const char scram_prefix[] = "$scram$";
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -63,6 +65,8 @@ enum auth_hash_kind auth_hash_kind_of(const char *stored)
         return AUTH_HASH_SHA512;
     if (has_prefix(stored, argon2id_prefix))
         return AUTH_HASH_ARGON2ID;
+    if (has_prefix(stored, scram_prefix))
+        return AUTH_HASH_SCRAM;
     return AUTH_HASH_PLAIN;
 }
 
@@ -185,6 +189,10 @@ bool auth_hash_valid(const char *stored, const char **why)
         return parse_sha512(stored, &ph, why);
     case AUTH_HASH_ARGON2ID:
         return argon2_valid(stored, why);
+    case AUTH_HASH_SCRAM: {
+        struct auth_scram_secret sec;
+        return auth_scram_secret_parse(stored, &sec, why);
+    }
     case AUTH_HASH_PLAIN:
         break;
     }
@@ -256,6 +264,8 @@ bool auth_verify_password(const char *stored, struct slice password)
         return argon2_valid(stored, &(const char *){NULL}) &&
                argon2id_verify(stored, password.len ? password.ptr : (const void *)"",
                                password.len) == ARGON2_OK;
+    case AUTH_HASH_SCRAM:
+        return auth_scram_secret_verify(stored, password);
     case AUTH_HASH_PLAIN:
         break;
     }

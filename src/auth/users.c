@@ -158,7 +158,7 @@ static bool value_check(enum auth_file_format fmt, const char *value, enum auth_
         return false;
     }
     if (kind == AUTH_HASH_PLAIN && fmt == AUTH_FMT_MOSQUITTO) {
-        *why = "password is not a hash ($7$, $6$ or $argon2id$); hash the file with "
+        *why = "password is not a hash ($7$, $6$, $argon2id$ or $scram$); hash the file with "
                "petrel-passwd -U";
         return false;
     }

@@ -28,6 +28,32 @@ void broker_handle_connect(struct client *c, const struct mqtt_frame *f);
 /* A client moved to this worker (TASK_MIGRATE): finish its CONNECT here. */
 void broker_connect_arrived(struct worker *w, struct client *c);
 void broker_connect_req_free(struct connect_req *r);
+/* Refuses a CONNECT: logs, sends CONNACK rc (3.1.1: its return code) with
+ * a Reason String `why` where allowed, closes without the will. */
+void broker_connect_refuse(struct client *c, uint8_t rc, const char *why);
+/* Credentials decided (c->req->auth_result): refuse, or go on to the
+ * session's worker and CONNACK. */
+void broker_connect_authenticated(struct client *c);
+/* A CONNECT over the packet size limit (c is CLIENT_NEW): returns true
+ * when more bytes are needed to tell its protocol level, else refuses it
+ * (MQTT 5: CONNACK 0x95; others: close) and returns false. */
+bool broker_connect_too_large(struct client *c);
+
+/* connack.c: the success CONNACK with its properties (from c->req), and
+ * a refusal's CONNACK (Reason String; Server Reference for 0x9C/0x9D). */
+void broker_connack_success(struct client *c, bool session_present);
+void broker_connack_refusal(struct client *c, uint8_t rc, const char *why);
+
+/* will.c (see its file comment). */
+/* c is closing without DISCONNECT 0x00 and has a will (c->will): publishes
+ * it now or parks it on c's session for its delay. Takes c->will. */
+void will_on_close(struct client *c);
+/* A new connection continues s: a parked will is dropped [MQTT-3.1.3-9]. */
+void will_cancel(struct worker *w, struct session *s);
+/* Ends s (session_end), publishing its parked will first. */
+void broker_session_end(struct worker *w, struct session *s);
+/* The worker's will_timer callback: publishes the wills now due. */
+void broker_will_timer(uv_timer_t *t);
 
 /* publish.c: PUBLISH from a client, acknowledgements both ways. */
 void broker_handle_publish(struct client *c, const struct mqtt_frame *f);
@@ -67,9 +93,6 @@ void broker_pump(struct session *s);
 /* After a reconnect: re-sends inflight messages (DUP) and PUBRELs, in
  * order [MQTT-4.4.0-1], then pumps the queue. */
 void broker_resume_session(struct client *c);
-
-/* Publishes c's will (ACL permitting) and clears it. */
-void broker_publish_will(struct client *c);
 
 /* Posts the deliveries collected for other workers (end of pass). */
 void broker_flush_outboxes(struct worker *w);

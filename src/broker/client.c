@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "broker/broker.h"
+#include "broker/eauth.h"
 #include "broker/msg.h"
 #include "broker/session.h"
 #include "util/alloc.h"
@@ -38,6 +39,12 @@
 /* Largest CONNECT accepted before the client is authenticated (STYLE.md
  * section 8: tighter limits before CONNECT succeeds). */
 #define CONNECT_MAX_SIZE (1024 * 1024)
+/* Connections past a listener's max_connections that are kept just long
+ * enough to read their CONNECT and answer it with "Quota exceeded" (0x97;
+ * 3.1.1: return code 3) instead of a bare close. Bounded, so a flood past
+ * the limit costs a few sockets, not memory per attempt; beyond it the
+ * socket is closed at once. They count against the listener while open. */
+#define QUOTA_REFUSALS 16
 
 const char *client_log_id(const struct client *c, char *buf, size_t cap)
 {
@@ -54,15 +61,18 @@ void client_accept(struct worker *w, int fd, const struct sockaddr *peer, unsign
     struct server *srv = w->srv;
     int limit = srv->cfg->listeners[listener].max_connections;
     int open = atomic_fetch_add(&srv->listener_conns[listener], 1);
-    if (limit >= 0 && open >= limit) {
+    bool over = limit >= 0 && open >= limit;
+    if (over && open - limit >= QUOTA_REFUSALS) {
         atomic_fetch_sub(&srv->listener_conns[listener], 1);
         if (worker_log_allowed(w))
-            log_warn("listener %u: max_connections (%d) reached; connection refused",
+            log_warn("listener %u: max_connections (%d) reached; connection closed",
                      srv->listener_ports[listener], limit);
         close(fd);
         return;
     }
     struct client *c = xcalloc(1, sizeof *c);
+    c->over_quota = over;
+    c->problem_info = true;
     conn_init(&c->conn, fd, &conn_tcp_ops, client_on_event, c);
     conn_format_addr(peer, c->conn.peer, sizeof c->conn.peer);
     c->w = w;
@@ -103,10 +113,46 @@ bool client_can_send(const struct client *c)
            buf_used(&c->conn.out) < c->w->srv->cfg->max_write_buffer;
 }
 
+struct slice client_reason_string(const struct client *c, uint8_t type, const char *why)
+{
+    if (c->version != MQTT_V5 || why == NULL || !c->w->srv->cfg->reason_strings)
+        return SLICE_NULL;
+    /* Request Problem Information 0: no Reason String but on PUBLISH,
+     * CONNACK or DISCONNECT [MQTT-3.1.2-29] (we never put one on PUBLISH). */
+    if (!c->problem_info && type != MQTT_CONNACK && type != MQTT_DISCONNECT)
+        return SLICE_NULL;
+    return slice_cstr(why);
+}
+
+/* Sets props' Reason String to rs when there is one. */
+static void set_reason_string(struct mqtt_props *props, struct slice rs)
+{
+    if (rs.len == 0)
+        return;
+    props->present |= MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
+    props->reason_string = rs;
+}
+
+/* Drops the Reason String when it would take the packet past the client's
+ * Maximum Packet Size ([MQTT-3.2.2-19] CONNACK, [MQTT-3.4.2-2] PUBACK,
+ * [MQTT-3.5.2-2] PUBREC, [MQTT-3.6.2-2] PUBREL, [MQTT-3.7.2-2] PUBCOMP,
+ * [MQTT-3.14.2-3] DISCONNECT). Returns true when it dropped it. */
+static bool drop_reason_if_large(const struct client *c, struct mqtt_props *props, size_t n)
+{
+    if (client_packet_fits(c, n) || !MQTT_PROP_HAS(props, MQTT_PROP_REASON_STRING))
+        return false;
+    props->present &= ~MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
+    return true;
+}
+
 void client_send_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
 {
     struct mqtt_ack a = {.type = type, .packet_id = pid, .reason = reason};
+    if (reason >= 0x80)
+        set_reason_string(&a.props, client_reason_string(c, type, mqtt_rc_name(reason)));
     size_t n = mqtt_ack_encode(NULL, 0, &a, c->version);
+    if (drop_reason_if_large(c, &a.props, n))
+        n = mqtt_ack_encode(NULL, 0, &a, c->version);
     uint8_t *p = client_out_reserve(c, n);
     if (p == NULL)
         return;
@@ -126,7 +172,9 @@ void client_send_connack(struct client *c, bool session_present, uint8_t reason,
         ca.reason = mqtt_rc_to_v3_connack(reason);
     }
     size_t n = mqtt_connack_encode(NULL, 0, &ca, c->version);
-    uint8_t small[64];
+    if (drop_reason_if_large(c, &ca.props, n))
+        n = mqtt_connack_encode(NULL, 0, &ca, c->version);
+    uint8_t small[256];
     if (n <= sizeof small && buf_used(&c->conn.out) == 0 && c->conn.fd >= 0) {
         /* Written at once: a connection that then stays idle never
          * allocates an output buffer (the idle-connection footprint). */
@@ -154,22 +202,27 @@ void client_send_connack(struct client *c, bool session_present, uint8_t reason,
     client_out_commit(c, n);
 }
 
-void client_send_disconnect(struct client *c, uint8_t reason)
+void client_send_disconnect(struct client *c, uint8_t reason, const char *why)
 {
     if (c->version != MQTT_V5 || c->disconnect_sent)
         return;
     struct mqtt_disconnect d = {.reason = reason};
-    /* A Reason String says it in words; always allowed on DISCONNECT
-     * [MQTT-3.1.2-29], and it lets clients that skip a bare 2-byte body
-     * (paho 1.6) see the reason. Left out if the client's Maximum Packet
-     * Size is smaller than the packet would be. */
-    d.props.present = MQTT_PROP_BIT(MQTT_PROP_REASON_STRING);
-    d.props.reason_string = slice_cstr(mqtt_rc_name(reason));
-    size_t n = mqtt_disconnect_encode(NULL, 0, &d, c->version);
-    if (c->max_packet_out && n > c->max_packet_out) {
-        d.props.present = 0;
-        n = mqtt_disconnect_encode(NULL, 0, &d, c->version);
+    /* A Reason String says it in words; allowed on DISCONNECT whatever
+     * Request Problem Information says [MQTT-3.1.2-29], and it lets clients
+     * that skip a bare 2-byte body (paho 1.6) see the reason. */
+    set_reason_string(&d.props,
+                      client_reason_string(c, MQTT_DISCONNECT, why ? why : mqtt_rc_name(reason)));
+    const char *ref = c->w->srv->cfg->server_reference;
+    if (ref && (reason == MQTT_RC_USE_ANOTHER_SERVER || reason == MQTT_RC_SERVER_MOVED)) {
+        /* Where to go instead (MQTT 5.0 section 4.11). */
+        d.props.present |= MQTT_PROP_BIT(MQTT_PROP_SERVER_REFERENCE);
+        d.props.server_reference = slice_cstr(ref);
     }
+    size_t n = mqtt_disconnect_encode(NULL, 0, &d, c->version);
+    if (drop_reason_if_large(c, &d.props, n))
+        n = mqtt_disconnect_encode(NULL, 0, &d, c->version);
+    if (!client_packet_fits(c, n))
+        return; /* a Server Reference too long for the client: just close */
     uint8_t *p = client_out_reserve(c, n);
     if (p == NULL)
         return;
@@ -192,10 +245,12 @@ void client_close(struct client *c, uint8_t reason, bool send_disconnect, bool s
     } else {
         log_debug("connection closed: addr=%s (%s)", c->conn.peer, why);
     }
-    if (send_disconnect && reason != 0)
-        client_send_disconnect(c, reason);
+    /* No DISCONNECT before a successful CONNACK [MQTT-3.14.0-1] (a client
+     * still authenticating when the broker shuts down is just closed). */
+    if (send_disconnect && reason != 0 && c->state == CLIENT_ACTIVE)
+        client_send_disconnect(c, reason, why);
     if (c->will && send_will)
-        broker_publish_will(c);
+        will_on_close(c); /* now, or parked on the session for its delay */
     msg_unref(c->will);
     c->will = NULL;
     if (c->sess) {
@@ -219,7 +274,7 @@ void client_protocol_error(struct client *c, uint8_t rc, const char *why)
     }
     /* Before CONNACK a v5 client gets no DISCONNECT [MQTT-3.2.0-2]; it
      * gets a CONNACK with the reason from connect.c instead. */
-    client_close(c, rc, c->state == CLIENT_ACTIVE, true, mqtt_rc_name(rc));
+    client_close(c, rc, c->state == CLIENT_ACTIVE, true, why ? why : mqtt_rc_name(rc));
 }
 
 static uint32_t frame_limit(const struct client *c)
@@ -235,7 +290,7 @@ static uint32_t frame_limit(const struct client *c)
 /* True while this client's packets may be handled now. */
 static bool handling(const struct client *c)
 {
-    return c->state == CLIENT_NEW || c->state == CLIENT_ACTIVE;
+    return c->state == CLIENT_NEW || c->state == CLIENT_CHALLENGE || c->state == CLIENT_ACTIVE;
 }
 
 void client_process_input(struct client *c)
@@ -257,8 +312,20 @@ void client_process_input(struct client *c)
         int rc = mqtt_frame_parse(&f, buf_head(in), buf_used(in), frame_limit(c), &why);
         if (rc == 0)
             break;
+        if (rc == -MQTT_RC_PACKET_TOO_LARGE && c->state == CLIENT_NEW) {
+            /* A CONNECT over the limit: MQTT 5 is told (CONNACK 0x95) once
+             * its protocol level has arrived. */
+            if (broker_connect_too_large(c))
+                break;
+            c->in_input = false;
+            return;
+        }
         if (rc < 0) {
-            client_protocol_error(c, (uint8_t)-rc, why);
+            c->in_input = false;
+            if (c->state == CLIENT_CHALLENGE) /* before CONNACK: said in CONNACK */
+                broker_connect_refuse(c, (uint8_t)-rc, why);
+            else
+                client_protocol_error(c, (uint8_t)-rc, why);
             return;
         }
         STAT_ADD(c->w, packets_received, 1);
@@ -412,5 +479,7 @@ void client_free(struct client *c)
     atomic_fetch_sub(&w->srv->listener_conns[c->listener], 1);
     free(c->username);
     msg_unref(c->will);
+    if (c->eauth_state)
+        c->eauth->free(c->eauth_state);
     free(c);
 }

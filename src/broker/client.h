@@ -7,6 +7,9 @@
  *   AUTH      CONNECT received, credentials being checked (maybe in the
  *             thread pool); reading is paused and later packets wait in
  *             the input buffer, to be handled in order after CONNACK;
+ *   CHALLENGE MQTT 5 enhanced authentication (eauth.h): AUTH 0x18 sent,
+ *             waiting for the client's AUTH; only AUTH and DISCONNECT may
+ *             come [MQTT-3.1.2-30];
  *   MOVING    on its way to the worker that owns its session (inbox);
  *   ACTIVE    CONNACK sent; packets flow;
  *   CLOSING   closed by us or the peer; freed at the end of the pass.
@@ -28,10 +31,12 @@
 
 struct session;
 struct msg;
+struct eauth_method;
 
 enum client_state {
     CLIENT_NEW = 1,
     CLIENT_AUTH,
+    CLIENT_CHALLENGE,
     CLIENT_MOVING,
     CLIENT_ACTIVE,
     CLIENT_CLOSING,
@@ -57,8 +62,11 @@ struct connect_req {
     uint16_t receive_max;    /* client's Receive Maximum (65535 when absent) */
     uint32_t max_packet;     /* client's Maximum Packet Size (0 = none) */
     bool request_problem_info;
+    bool request_response_info; /* Request Response Information 1 */
     struct msg *will;        /* owned reference, or NULL */
     uint32_t will_delay;
+    uint8_t *auth_data; /* enhanced auth: Authentication Data for CONNACK; owned or NULL */
+    size_t auth_data_len;
 };
 
 struct client {
@@ -75,14 +83,21 @@ struct client {
     bool disconnect_sent; /* we sent DISCONNECT: no more packets */
     bool auth_running;    /* a thread-pool job still points at this client */
     bool in_input;        /* client_process_input is running (no re-entry) */
+    bool over_quota;      /* accepted past max_connections: CONNECT gets 0x97 */
+    bool problem_info;    /* MQTT 5 Request Problem Information (default 1) */
 
     struct connect_req *req; /* during AUTH and MOVING */
     struct session *sess;    /* attached session while ACTIVE */
 
     char *username; /* owned copy, or NULL */
     size_t username_len;
-    struct msg *will; /* owned; published on abnormal close [MQTT-3.1.2-8] */
+    struct msg *will; /* owned; published on abnormal close [MQTT-3.1.2-8] (will.c) */
     uint32_t will_delay;
+
+    /* MQTT 5 enhanced authentication (eauth.h): the method the connection
+     * authenticated with (NULL = none), and its exchange in progress. */
+    const struct eauth_method *eauth;
+    void *eauth_state; /* owned by eauth->free, or NULL */
 
     uint16_t keepalive;     /* effective, seconds; 0 = none */
     uint16_t window;        /* outgoing QoS 1/2 inflight limit for this client */
@@ -103,10 +118,11 @@ void client_on_event(struct conn *c, int events);
  * completes, pipelined packets are handled here in order). */
 void client_process_input(struct client *c);
 
-/* Closes the connection: publishes the will when send_will, detaches the
- * session, and queues the client to be freed at the end of the pass. A v5
- * client is sent DISCONNECT with `reason` first when reason != 0 and
- * send_disconnect is true. Idempotent. Owner thread. */
+/* Closes the connection: publishes the will when send_will (will.c: now
+ * or after its delay), detaches the session, and queues the client to be
+ * freed at the end of the pass. A v5 client past CONNACK is sent
+ * DISCONNECT with `reason` and Reason String `why` first when reason != 0
+ * and send_disconnect is true. Idempotent. Owner thread. */
 void client_close(struct client *c, uint8_t reason, bool send_disconnect, bool send_will,
                   const char *why);
 
@@ -120,11 +136,29 @@ void client_protocol_error(struct client *c, uint8_t rc, const char *why);
 uint8_t *client_out_reserve(struct client *c, size_t size);
 void client_out_commit(struct client *c, size_t size);
 
-/* Encoders into the output. */
+/* The Reason String a packet of `type` sent to c may carry: `why`, or
+ * SLICE_NULL when none may go. None before MQTT 5, none when the
+ * reason_strings option is off, and with Request Problem Information 0
+ * none but on CONNACK and DISCONNECT [MQTT-3.1.2-29]. The caller still
+ * leaves it out when it would make the packet larger than the client's
+ * Maximum Packet Size ([MQTT-3.2.2-19] and the like). */
+struct slice client_reason_string(const struct client *c, uint8_t type, const char *why);
+
+/* True when a packet of n bytes may be sent to c: within the client's
+ * Maximum Packet Size [MQTT-3.1.2-24]. */
+static inline bool client_packet_fits(const struct client *c, size_t n)
+{
+    return c->max_packet_out == 0 || n <= c->max_packet_out;
+}
+
+/* Encoders into the output. An ack with a failure code (>= 0x80) carries
+ * its name as Reason String when client_reason_string() allows. */
 void client_send_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason);
 void client_send_connack(struct client *c, bool session_present, uint8_t reason,
                          const struct mqtt_props *props);
-void client_send_disconnect(struct client *c, uint8_t reason);
+/* v5 DISCONNECT with `reason`; Reason String `why` (NULL: the code's
+ * name); Server Reference for 0x9C / 0x9D when server_reference is set. */
+void client_send_disconnect(struct client *c, uint8_t reason, const char *why);
 
 /* True when the output holds less than max_write_buffer (QoS 0 may be
  * written, queued QoS 1/2 may be released). */

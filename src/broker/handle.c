@@ -1,10 +1,11 @@
 /*
  * handle.c - dispatch of framed packets by type and client state, and the
- * small packets (PINGREQ, DISCONNECT, AUTH).
+ * small packets (PINGREQ, DISCONNECT; AUTH goes to eauth.c).
  */
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/eauth.h"
 #include "broker/msg.h"
 #include "broker/session.h"
 #include "util/log.h"
@@ -39,17 +40,25 @@ static void handle_disconnect(struct client *c, const struct mqtt_frame *f)
     struct session *s = c->sess;
     if (s && MQTT_PROP_HAS(&d.props, MQTT_PROP_SESSION_EXPIRY_INTERVAL)) {
         /* A session that was to end with the connection cannot be made to
-         * outlive it at DISCONNECT [MQTT-3.14.2-2]. */
+         * outlive it at DISCONNECT: not a valid DISCONNECT, answered with
+         * 0x82, and so the will goes out (MQTT 5.0 section 3.14.2.2.2). */
         if (s->expiry_interval == 0 && d.props.session_expiry_interval != 0) {
             client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR,
-                                  "DISCONNECT sets a session expiry after CONNECT had 0");
+                                  "DISCONNECT sets a Session Expiry Interval after CONNECT had 0 "
+                                  "(section 3.14.2.2.2)");
             return;
         }
+        /* Otherwise the session now lasts this long, and a will's delay is
+         * capped by it (will.c). */
         s->expiry_interval = d.props.session_expiry_interval;
     }
-    /* The will goes out only for "Disconnect with Will Message" (0x04);
-     * a normal DISCONNECT discards it [MQTT-3.1.2-10] [MQTT-3.14.4-3]. */
-    bool will = c->version == MQTT_V5 && d.reason == MQTT_RC_DISCONNECT_WITH_WILL;
+    /* Only a Normal disconnection (0x00) discards the will [MQTT-3.1.2-10]
+     * [MQTT-3.14.4-3]; any other reason code, 0x04 Disconnect with Will
+     * Message among them, leaves a connection closed "without first
+     * sending a DISCONNECT packet with Reason Code 0x00", so the will is
+     * published, after its delay [MQTT-3.1.2-8]. A 3.1.1 DISCONNECT has no
+     * reason code and always discards it. */
+    bool will = c->version == MQTT_V5 && d.reason != MQTT_RC_SUCCESS;
     client_close(c, 0, false, will, "DISCONNECT");
 }
 
@@ -58,6 +67,18 @@ void broker_handle_packet(struct client *c, const struct mqtt_frame *f)
     if (c->state == CLIENT_NEW) {
         /* client_process_input has checked this is a CONNECT [MQTT-3.1.0-1]. */
         broker_handle_connect(c, f);
+        return;
+    }
+    if (c->state == CLIENT_CHALLENGE) {
+        /* Enhanced authentication under way: AUTH or DISCONNECT only
+         * [MQTT-3.1.2-30]; anything else is refused in CONNACK. */
+        if (f->type == MQTT_AUTH)
+            eauth_handle_auth(c, f);
+        else if (f->type == MQTT_DISCONNECT)
+            client_close(c, 0, false, false, "DISCONNECT during authentication");
+        else
+            broker_connect_refuse(c, MQTT_RC_PROTOCOL_ERROR,
+                                  "packet other than AUTH before CONNACK [MQTT-3.1.2-30]");
         return;
     }
     switch (f->type) {
@@ -87,11 +108,7 @@ void broker_handle_packet(struct client *c, const struct mqtt_frame *f)
         client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR, "second CONNECT");
         break;
     case MQTT_AUTH:
-        /* AUTH is only valid after a CONNECT with an Authentication Method
-         * [MQTT-4.12.0-1]; none is offered yet. */
-        client_protocol_error(c, c->version == MQTT_V5 ? MQTT_RC_PROTOCOL_ERROR
-                                                       : MQTT_RC_MALFORMED_PACKET,
-                              "unexpected AUTH");
+        eauth_handle_auth(c, f); /* re-authentication, or a protocol error */
         break;
     default:
         client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR, "packet type a client may not send");

@@ -84,6 +84,17 @@ void broker_handle_publish(struct client *c, const struct mqtt_frame *f)
     }
     struct worker *w = c->w;
     STAT_ADD(w, publish_received, 1);
+    if (p.qos > w->srv->cfg->max_qos) {
+        /* Above the Maximum QoS we announced [MQTT-3.2.2-11]: 0x9B (3.3.1.2). */
+        client_protocol_error(c, MQTT_RC_QOS_NOT_SUPPORTED, "PUBLISH QoS above max_qos");
+        return;
+    }
+    if (p.retain && !w->srv->cfg->retain_available) {
+        /* Retain Available 0 was announced [MQTT-3.2.2-14]: 0x9A (3.3.1.3). */
+        client_protocol_error(c, MQTT_RC_RETAIN_NOT_SUPPORTED,
+                              "retained PUBLISH while retain_available is false");
+        return;
+    }
     if (MQTT_PROP_HAS(&p.props, MQTT_PROP_TOPIC_ALIAS) || p.topic.len == 0) {
         /* We announce no Topic Alias Maximum, so any alias is invalid [MQTT-3.3.2-9]. */
         client_protocol_error(c, MQTT_RC_TOPIC_ALIAS_INVALID, "topic alias not allowed");

@@ -344,35 +344,3 @@ void broker_resume_session(struct client *c)
     }
     broker_pump(s);
 }
-
-void broker_publish_will(struct client *c)
-{
-    struct msg *m = c->will;
-    c->will = NULL;
-    if (m == NULL)
-        return;
-    struct worker *w = c->w;
-    struct slice id = c->sess ? c->sess->client_id
-                              : (c->req ? slice_make(c->req->client_id, c->req->client_id_len)
-                                        : SLICE_NULL);
-    struct slice user = slice_make(c->username, c->username_len);
-    if (!auth_acl_allows(w->auth, id, c->username ? &user : NULL, m->topic, AUTH_ACCESS_WRITE) ||
-        slice_starts_with(m->topic, SLICE_LIT("$SYS"))) {
-        char topic[128];
-        log_notice("will not published (denied): topic=%s",
-                   log_printable(m->topic, topic, sizeof topic));
-        msg_unref(m);
-        return;
-    }
-    m->created_ms = w->now_ms; /* the expiry counts from publication */
-    if (c->sess)
-        m->origin = c->sess->id;
-    if (m->retain) {
-        struct msg *old = retain_set(&w->srv->retained, m);
-        durable_retain_set(w, m, old);
-        msg_unref(old);
-    }
-    STAT_ADD(w, publish_received, 1);
-    broker_route(w, m);
-    msg_unref(m);
-}

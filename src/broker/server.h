@@ -116,6 +116,7 @@ struct worker {
     struct listen_sock *listeners; /* one per configured listener */
     uv_timer_t tick;               /* 1 s: keep-alive, connect timeout, expiry, idle buffers */
     uv_timer_t sys_timer;          /* worker 0: $SYS every sys_interval */
+    uv_timer_t will_timer;         /* the first parked will's deadline (will.c) */
 
     struct auth *auth; /* this worker's reference to the current users/ACL */
     struct sys_state *sys; /* worker 0: $SYS bookkeeping (sys.c) */
@@ -126,6 +127,7 @@ struct worker {
     struct list moving;  /* connections to post to their session's worker at the pass end */
     struct htable sessions; /* client id -> struct session owned by this worker */
     struct list offline;    /* persistent sessions without a connection (expiry sweep) */
+    struct list wills;      /* sessions with a parked will, by deadline (session.will_node) */
 
     struct dbatch **outbox; /* [server.nworkers]: deliveries for other workers */
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker/broker.h"
 #include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/server.h"
@@ -38,6 +39,7 @@ struct session *session_new(struct worker *w, struct slice client_id)
     list_init(&s->queue);
     list_init(&s->inflight);
     list_init(&s->offline_node);
+    list_init(&s->will_node);
     htable_insert(&w->sessions, &s->hnode, hash_slice(client_id, w->srv->seed));
     return s;
 }
@@ -103,6 +105,9 @@ void session_end(struct worker *w, struct session *s)
         list_unlink(&s->offline_node);
         STAT_SUB(w, sessions_offline, 1);
     }
+    list_unlink(&s->will_node);
+    msg_unref(s->will);
+    s->will = NULL;
     htable_remove(&w->sessions, &s->hnode);
     xfree(s->username);
     s->dead = true;
@@ -240,6 +245,6 @@ void session_expire(struct worker *w, uint64_t now_ms)
         char id[96];
         log_info("session expired: id=%s", log_printable(s->client_id, id, sizeof id));
         STAT_ADD(w, sessions_expired, 1);
-        session_end(w, s);
+        broker_session_end(w, s);
     }
 }

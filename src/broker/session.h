@@ -83,6 +83,12 @@ struct session {
     uint64_t expire_at_ms;    /* when offline: monotonic deadline */
     struct list offline_node; /* in owner->offline while offline */
 
+    /* The last connection's will, waiting out its Will Delay Interval
+     * (will.c); NULL when none. Owned reference. */
+    struct msg *will;
+    uint64_t will_at_ms;   /* monotonic: when it is published */
+    struct list will_node; /* in owner->wills (deadline order) while `will` is set */
+
     struct sess_sub *subs;
     uint32_t subs_count, subs_cap;
 
@@ -104,8 +110,9 @@ struct session *session_find(struct worker *w, struct slice client_id);
 struct session *session_new(struct worker *w, struct slice client_id);
 
 /* Ends a session: removes its subscriptions from the tree, drops queued
- * and inflight messages, removes it from w's table, marks it dead and drops
- * the table's reference. Owner thread. */
+ * and inflight messages and a parked will (unpublished: callers that must
+ * publish it use broker_session_end()), removes it from w's table, marks it
+ * dead and drops the table's reference. Owner thread. */
 void session_end(struct worker *w, struct session *s);
 
 static inline struct session *session_ref(struct session *s)
@@ -141,7 +148,8 @@ uint16_t session_next_pid(struct session *s);
  * or ends it when it does not outlive the connection. Owner thread. */
 void session_detach(struct worker *w, struct session *s, uint64_t now_ms);
 
-/* Ends every offline session whose deadline has passed. Owner thread. */
+/* Ends every offline session whose deadline has passed, publishing its
+ * parked will first (broker_session_end). Owner thread. */
 void session_expire(struct worker *w, uint64_t now_ms);
 
 #endif

@@ -57,7 +57,8 @@ static uint8_t subscribe_one(struct client *c, const struct mqtt_subscription *e
     if (!auth_acl_allows(c->w->auth, s->client_id, c->username ? &user : NULL, e->filter,
                          AUTH_ACCESS_SUBSCRIBE))
         return MQTT_RC_NOT_AUTHORIZED;
-    uint8_t granted = e->qos > 2 ? 2 : e->qos;
+    /* At most max_qos; any requested QoS is still accepted [MQTT-3.2.2-10]. */
+    uint8_t granted = e->qos > cfg->max_qos ? (uint8_t)cfg->max_qos : e->qos;
     uint8_t opts = (uint8_t)(granted | (e->no_local ? SUBOPT_NO_LOCAL : 0) |
                              (e->retain_as_published ? SUBOPT_RAP : 0) |
                              ((e->retain_handling & 3u) << 4));
@@ -75,7 +76,21 @@ static void send_suback(struct client *c, uint8_t type, uint16_t pid, const uint
     sa.type = type;
     sa.packet_id = pid;
     sa.reasons = slice_make(codes, n);
+    for (size_t i = 0; i < n; i++) {
+        if (codes[i] >= 0x80) {
+            /* Says what the first failure was, where allowed [MQTT-3.1.2-29]
+             * and when it fits [MQTT-3.9.2-1] [MQTT-3.11.2-1]. */
+            struct slice rs = client_reason_string(c, type, mqtt_rc_name(codes[i]));
+            sa.props.present = rs.len ? MQTT_PROP_BIT(MQTT_PROP_REASON_STRING) : 0;
+            sa.props.reason_string = rs;
+            break;
+        }
+    }
     size_t size = mqtt_suback_encode(NULL, 0, &sa, c->version);
+    if (!client_packet_fits(c, size)) {
+        sa.props.present = 0;
+        size = mqtt_suback_encode(NULL, 0, &sa, c->version);
+    }
     if (type == MQTT_SUBACK && durable_on(c->w) && c->sess->seq) {
         /* A stored session's SUBACK waits until its subscriptions are on
          * disk (durable.h). */

@@ -119,6 +119,7 @@ static void maybe_finish(struct worker *w)
     if (!w->stopping || !list_empty(&w->clients) || !list_empty(&w->closing))
         return;
     uv_close((uv_handle_t *)&w->tick, on_handle_closed);
+    uv_close((uv_handle_t *)&w->will_timer, on_handle_closed);
     if (w->id == 0)
         uv_close((uv_handle_t *)&w->sys_timer, on_handle_closed);
     loop_stop(&w->loop);
@@ -157,10 +158,12 @@ static void on_tick(uv_timer_t *t)
     {
         struct client *c = list_entry(n, struct client, node);
         if (c->state == CLIENT_ACTIVE) {
-            /* 1.5 x keep-alive without a packet: gone [MQTT-3.1.2-24]. */
+            /* 1.5 x keep-alive without a packet: gone (5.0 [MQTT-3.1.2-22],
+             * 3.1.1 [MQTT-3.1.2-24]); v5 is told 0x8D Keep Alive timeout. */
             if (c->keepalive && now - c->last_rx_ms > (uint64_t)c->keepalive * 1500u)
                 client_close(c, MQTT_RC_KEEP_ALIVE_TIMEOUT, true, true, "keep-alive timeout");
-        } else if (c->state == CLIENT_NEW || c->state == CLIENT_AUTH) {
+        } else if (c->state == CLIENT_NEW || c->state == CLIENT_AUTH ||
+                   c->state == CLIENT_CHALLENGE) {
             if (now - c->created_ms > connect_ms)
                 client_close(c, 0, false, false, "no CONNECT within connect_timeout");
         }
@@ -196,6 +199,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, const int *li
     list_init(&w->closing);
     list_init(&w->moving);
     list_init(&w->offline);
+    list_init(&w->wills);
     htable_init(&w->sessions, 64);
     durable_worker_init(w);
     w->outbox = xcalloc(srv->nworkers, sizeof *w->outbox);
@@ -210,6 +214,8 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, const int *li
     uv_timer_init(&w->loop.uv, &w->tick);
     w->tick.data = w;
     uv_timer_start(&w->tick, on_tick, 1000, 1000);
+    uv_timer_init(&w->loop.uv, &w->will_timer);
+    w->will_timer.data = w;
     if (id == 0) {
         uv_timer_init(&w->loop.uv, &w->sys_timer);
         w->sys_timer.data = w;
@@ -234,14 +240,23 @@ static void shutdown_now(struct worker *w)
     for (size_t i = 0; i < w->srv->cfg->listener_count; i++)
         listen_sock_stop(&w->listeners[i]);
     uv_timer_stop(&w->tick);
+    uv_timer_stop(&w->will_timer); /* parked wills are dropped with their sessions */
     if (w->id == 0)
         uv_timer_stop(&w->sys_timer);
+    /* v5 clients learn why: 0x8B Server shutting down, or 0x9C Use another
+     * server with the Server Reference when one is configured (section 4.11). */
+    uint8_t rc = MQTT_RC_SERVER_SHUTTING_DOWN;
+    const char *why = "server shutting down";
+    if (w->srv->cfg->server_reference) {
+        bool moved = w->srv->cfg->server_reference_mode == CONFIG_REDIRECT_MOVED;
+        rc = moved ? MQTT_RC_SERVER_MOVED : MQTT_RC_USE_ANOTHER_SERVER;
+        why = "server shutting down: use another server";
+    }
     struct list *n, *tmp;
     list_for_each_safe(n, tmp, &w->clients)
     {
         struct client *c = list_entry(n, struct client, node);
-        /* v5 clients learn why [MQTT-4.13.2-1: 0x8B Server shutting down]. */
-        client_close(c, MQTT_RC_SERVER_SHUTTING_DOWN, true, false, "server shutting down");
+        client_close(c, rc, true, false, why);
     }
     loop_request_pass(&w->loop);
 }

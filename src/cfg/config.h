@@ -34,6 +34,14 @@ struct config_listener {
     int max_connections; /* -1 = unlimited */
 };
 
+/* When server_reference is given, which clients are pointed at it
+ * (MQTT 5.0 section 4.11). The order is the option's word list. */
+enum config_redirect {
+    CONFIG_REDIRECT_SHUTDOWN = 0, /* only at shutdown: DISCONNECT 0x9C instead of 0x8B */
+    CONFIG_REDIRECT_TEMPORARY,    /* every new connection: CONNACK 0x9C (Use another server) */
+    CONFIG_REDIRECT_MOVED,        /* every new connection: CONNACK 0x9D (Server moved) */
+};
+
 enum log_dest_kind {
     LOG_DEST_STDERR = 0,
     LOG_DEST_STDOUT,
@@ -69,8 +77,8 @@ struct config {
 
     /* Persistence (src/store; the broker does not use the store yet) */
     bool persistence;
-    char *persistence_location; /* owned; NULL = the instance's data/, else "." */
-    int persistence_sync;       /* enum config_sync */
+    char *persistence_location;           /* owned; NULL = the instance's data/, else "." */
+    int persistence_sync;                 /* enum config_sync */
     uint32_t persistence_commit_interval; /* ms the store waits to group commits, 0 = none */
     uint64_t persistence_max_size;        /* bytes, 0 = unlimited */
 
@@ -85,6 +93,15 @@ struct config {
     uint32_t max_topic_levels;
     uint32_t max_subscriptions;     /* per client, 0 = unlimited */
     uint32_t connect_timeout;       /* seconds until CONNECT must have arrived */
+    uint32_t max_client_id_length;  /* bytes; longer ids are refused (0x85 / 2) */
+
+    /* What the broker offers and says (MQTT 5 CONNACK properties and reasons) */
+    uint32_t max_qos;           /* 0..2: highest QoS accepted and granted */
+    bool retain_available;      /* false: retained messages are refused */
+    bool reason_strings;        /* add a Reason String to the packets we send */
+    char *response_information; /* owned; Response Information prefix, NULL = none */
+    char *server_reference;     /* owned; Server Reference for redirection, NULL = none */
+    int server_reference_mode;  /* enum config_redirect */
 
     /* $SYS */
     uint32_t sys_interval; /* seconds, 0 = off */

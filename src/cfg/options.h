@@ -28,7 +28,8 @@ enum cfg_type {
     CFG_LISTENER, /* appends to config.listeners: PORT [ADDRESS] */
     CFG_LOG_DEST, /* enum log_dest_kind plus config.log_file */
     CFG_LOG_TYPE, /* unsigned mask, one word per line */
-    CFG_ENUM,     /* int: the index of one of the row's words */
+    CFG_STRING,   /* char *: the rest of the line, stored as given (not a path) */
+    CFG_ENUM,     /* int: the index of the value in the row's `words` */
     CFG_TYPE_COUNT
 };
 
@@ -55,7 +56,9 @@ struct cfg_option {
     int64_t min, max; /* inclusive range for numeric types */
     cfg_validate_fn validate; /* NULL = none */
     const char *help;         /* one line for the reference */
+    /* Rows that need them (the last members, so other rows leave them out): */
     const char *const *words; /* CFG_ENUM: the accepted words, NULL-terminated */
+    const char *arg;          /* what the value looks like, when the type's own text is vague */
 };
 
 /* The table, in the order the reference lists it. Constant; any thread. */

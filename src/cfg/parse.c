@@ -241,7 +241,7 @@ void config_fini(struct config *c)
 {
     for (size_t i = 0; i < cfg_option_count; i++) {
         const struct cfg_option *opt = &cfg_options[i];
-        if (opt->type != CFG_PATH)
+        if (opt->type != CFG_PATH && opt->type != CFG_STRING)
             continue;
         if (!(opt->flags & CFG_F_LISTENER)) {
             xfree(*(char **)((char *)c + opt->offset));

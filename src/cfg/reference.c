@@ -47,8 +47,22 @@ const char *cfg_option_range_text(const struct cfg_option *opt, char *buf, size_
     return buf;
 }
 
+/* The words of a CFG_ENUM row joined by " | ". */
+static const char *words_text(const struct cfg_option *opt, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; opt->words[i] && o < cap; i++)
+        o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? " | " : "", opt->words[i]);
+    return buf;
+}
+
 const char *cfg_option_arg_text(const struct cfg_option *opt, char *buf, size_t cap)
 {
+    if (opt->arg) {
+        snprintf(buf, cap, "%s", opt->arg);
+        return buf;
+    }
     switch (opt->type) {
     case CFG_BOOL:
         snprintf(buf, cap, "true | false");
@@ -60,6 +74,11 @@ const char *cfg_option_arg_text(const struct cfg_option *opt, char *buf, size_t 
     case CFG_PATH:
         snprintf(buf, cap, "PATH");
         break;
+    case CFG_STRING:
+        snprintf(buf, cap, "TEXT");
+        break;
+    case CFG_ENUM:
+        return words_text(opt, buf, cap);
     case CFG_LISTENER:
         snprintf(buf, cap, "PORT [ADDRESS]");
         break;
@@ -69,13 +88,6 @@ const char *cfg_option_arg_text(const struct cfg_option *opt, char *buf, size_t 
     case CFG_LOG_TYPE:
         snprintf(buf, cap, "error | warning | notice | information | debug | all | none");
         break;
-    case CFG_ENUM: {
-        size_t o = 0;
-        buf[0] = '\0';
-        for (int i = 0; opt->words[i] && o < cap; i++)
-            o += (size_t)snprintf(buf + o, cap - o, "%s%s", i ? " | " : "", opt->words[i]);
-        break;
-    }
     case CFG_TYPE_COUNT:
         snprintf(buf, cap, "?");
         break;
@@ -123,6 +135,7 @@ const char *cfg_option_default_text(const struct cfg_option *opt, char *buf, siz
         snprintf(buf, cap, "%s", opt->words[opt->def]);
         break;
     case CFG_PATH:
+    case CFG_STRING:
     case CFG_LISTENER:
     case CFG_TYPE_COUNT:
         snprintf(buf, cap, "none");
@@ -148,11 +161,12 @@ void config_write_reference(FILE *out)
     fputs("`petrel.conf` has one option per line: the key, a space, then the value "
           "(`max_keepalive 60`). Lines starting with `#` are comments and blank lines are "
           "ignored. Booleans are `true` or `false`; byte sizes may end in `k`, `M` or `G` "
-          "(1024-based); a path is the rest of the line and is relative to the file's own "
-          "directory. Options of scope *listener* apply to the `listener` line above them. A "
-          "key given twice takes the later value, with a warning, unless it is repeatable. An "
-          "unknown key or a bad value stops petrel with the file, line and reason. Options "
-          "marked *reload* take effect on SIGHUP; the others need a restart. Started without "
+          "(1024-based); a path or a text is the rest of the line, and a path is relative to "
+          "the file's own directory. Options of scope *listener* apply to the `listener` line "
+          "above them. A key given twice takes the later value, with a warning, unless it is "
+          "repeatable. An unknown key or a bad value stops petrel with the file, line and "
+          "reason. Options marked *reload* take effect on SIGHUP; the others need a restart. "
+          "Started without "
           "a file, petrel listens on 127.0.0.1:1883 and 127.0.0.1:61613 and allows anonymous "
           "clients.\n\n",
           out);

@@ -7,6 +7,8 @@
  * (mosquitto has only whole-line comments too). Paths take the whole rest
  * of the line, spaces included, and are stored as given; resolving them
  * against the file's directory is config_resolve_path()'s job, at use.
+ * Strings (CFG_STRING) are taken the same way but are not paths; words
+ * (CFG_ENUM) are one of the row's list.
  *
  * Every message starts with the option's name and quotes the offending
  * text through log_printable(), truncated, so a binary file or a 64 KiB
@@ -249,7 +251,7 @@ static int set_log_type(const struct cfg_option *opt, unsigned *mask, struct cfg
     return 0;
 }
 
-/* One of the row's words, stored as its index. */
+/* One word of opt->words; the field holds its index. */
 static int set_enum(const struct cfg_option *opt, int *field, const char *value, char *why,
                     size_t cap)
 {
@@ -278,16 +280,17 @@ static int set_by_type(const struct cfg_option *opt, void *field, const char *va
     case CFG_U64:
         return set_number(opt, field, value, why, cap);
     case CFG_PATH:
+    case CFG_STRING:
         set_string(field, value);
         return 0;
+    case CFG_ENUM:
+        return set_enum(opt, field, value, why, cap);
     case CFG_LISTENER:
         return set_listener(opt, ps, value, why, cap);
     case CFG_LOG_DEST:
         return set_log_dest(opt, ps, value, why, cap);
     case CFG_LOG_TYPE:
         return set_log_type(opt, field, ps, value, why, cap);
-    case CFG_ENUM:
-        return set_enum(opt, field, value, why, cap);
     case CFG_TYPE_COUNT:
         break;
     }
@@ -327,7 +330,6 @@ void cfg_value_default(const struct cfg_option *opt, void *base)
         *(bool *)field = opt->def != 0;
         break;
     case CFG_INT:
-    case CFG_ENUM:
         *(int *)field = (int)opt->def;
         break;
     case CFG_U32:
@@ -342,7 +344,11 @@ void cfg_value_default(const struct cfg_option *opt, void *base)
     case CFG_LOG_TYPE:
         *(unsigned *)field = (unsigned)opt->def;
         break;
+    case CFG_ENUM:
+        *(int *)field = (int)opt->def;
+        break;
     case CFG_PATH:     /* NULL, from the caller's zeroing */
+    case CFG_STRING:
     case CFG_LISTENER: /* none until a `listener` line */
     case CFG_TYPE_COUNT:
         break;

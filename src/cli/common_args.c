@@ -245,7 +245,7 @@ static int f_session_expiry(struct cli_opts *o, const char *flag, char **v, int 
     if (strcmp(v[0], "-1") == 0 || strcmp(v[0], "\xe2\x88\x9e") == 0) {
         o->session_expiry = UINT32_MAX;
     } else {
-        unsigned long n;
+        unsigned long n = 0;
         if (number(o, flag, v[0], 0, UINT32_MAX, &n))
             return -1;
         o->session_expiry = (uint32_t)n;

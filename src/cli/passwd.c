@@ -3,14 +3,18 @@
  * mosquitto password_file or an Apollo users.properties.
  *
  * The usage follows mosquitto_passwd's, so scripts written for it work:
- *   petrel-passwd [-c] [-D] [-b] [-U] [-I ITER] [--format F] FILE USER [PASSWORD]
+ *   petrel-passwd [-c] [-D] [-b] [-U] [-I ITER] [--format F] [--scram[=LIST]]
+ *                 FILE USER [PASSWORD]
  * Passwords are hashed in mosquitto's $7$ form (PBKDF2-HMAC-SHA512), which
- * mosquitto itself reads too. The file is edited line by line: comments,
- * blank lines and other users stay as they were, and each line is parsed
- * by the broker's own parser (src/auth), so a line the broker would refuse
- * is refused here before anything is written. The new file is written
- * beside the old one and renamed over it (mode 0600), so a crash leaves
- * either the old file or the new one.
+ * mosquitto itself reads too, or, with --scram, stored as our `$scram$`
+ * secrets (auth.h), which also let MQTT 5 clients log in with
+ * SCRAM-SHA-256/512 enhanced authentication; mosquitto does not read those.
+ * The file is edited line by line: comments, blank lines and other users
+ * stay as they were, and each line is parsed by the broker's own parser
+ * (src/auth), so a line the broker would refuse is refused here before
+ * anything is written. The new file is written beside the old one and
+ * renamed over it (mode 0600), so a crash leaves either the old file or
+ * the new one.
  *
  * It links src/auth and uses its internal header for the line parser and
  * the hash classifier; nothing else of the broker.
@@ -31,12 +35,13 @@
 #include "mqtt/mqtt.h"
 #include "util/alloc.h"
 
-#define HASH_CAP 256
+#define HASH_CAP 512       /* above AUTH_SCRAM_SECRET_MAX and any $7$ value */
 #define PASSWORD_MAX 65535 /* the longest password MQTT can carry */
 
 struct options {
     bool create, remove, batch, update;
     unsigned iterations;
+    unsigned scram; /* mask of enum auth_scram_mech; 0 = $7$ hashes */
     enum auth_file_format fmt;
     bool fmt_given;
     const char *file, *user, *password;
@@ -62,6 +67,7 @@ static void usage(FILE *out)
             "       petrel-passwd [-c] -b [-I ITERATIONS] [--format mosquitto|apollo] FILE USER "
             "PASSWORD\n"
             "       petrel-passwd -U [-I ITERATIONS] [--format mosquitto|apollo] FILE\n"
+            "       (each form also takes --scram[=LIST])\n"
             "\n"
             "Adds or changes USER's password in FILE, a mosquitto password_file (user:hash)\n"
             "or an Apollo users.properties (user=hash; chosen when FILE ends in .properties).\n"
@@ -71,8 +77,14 @@ static void usage(FILE *out)
             "  -c          create FILE, or overwrite it, with USER alone\n"
             "  -D          delete USER\n"
             "  -U          hash every plain-text password in FILE\n"
-            "  -I N        PBKDF2 iterations (default 101, as mosquitto_passwd)\n"
+            "  -I N        PBKDF2 iterations (default 101, as mosquitto_passwd; 4096 with\n"
+            "              --scram)\n"
             "  --format F  mosquitto or apollo, whatever FILE's name\n"
+            "  --scram[=LIST]\n"
+            "              store a $scram$ secret instead, for MQTT 5 SCRAM-SHA-256 and\n"
+            "              SCRAM-SHA-512 logins (plain passwords keep working); LIST is\n"
+            "              sha256, sha512 or sha256,sha512 (the default). mosquitto cannot\n"
+            "              read these entries\n"
             "  -h, --help  this text\n"
             "\n"
             "Without -b the password is asked twice on a terminal, or read as one line from\n"
@@ -109,10 +121,33 @@ static int parse_iterations(const char *s, unsigned *out)
     return 0;
 }
 
+/* Reads --scram's LIST: "sha256", "sha512" or both, comma-separated. */
+static int parse_scram(const char *s, unsigned *out)
+{
+    *out = 0;
+    if (s == NULL) {
+        *out = AUTH_SCRAM_ALL;
+        return 0;
+    }
+    for (;;) {
+        size_t n = strcspn(s, ",");
+        if (n == 6 && strncmp(s, "sha256", 6) == 0)
+            *out |= AUTH_SCRAM_SHA256;
+        else if (n == 6 && strncmp(s, "sha512", 6) == 0)
+            *out |= AUTH_SCRAM_SHA512;
+        else
+            return -1;
+        if (s[n] == '\0')
+            return 0;
+        s += n + 1;
+    }
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
+        {"scram", optional_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -143,6 +178,10 @@ static int parse_args(int argc, char **argv, struct options *o)
                 o->fmt = AUTH_FMT_PROPERTIES;
             else
                 return fail("--format is mosquitto or apollo, not '%s'", optarg);
+            break;
+        case 's':
+            if (parse_scram(optarg, &o->scram) < 0)
+                return fail("--scram takes sha256, sha512 or sha256,sha512, not '%s'", optarg);
             break;
         case 'h':
             usage(stdout);
@@ -299,9 +338,12 @@ static void pwfile_set(struct pwfile *f, enum auth_file_format fmt, const char *
     f->v[i] = keep;
 }
 
-static int hash_or_fail(const char *password, unsigned iterations, char *out)
+/* Hashes password as the options say: a $7$ hash or a $scram$ secret. */
+static int hash_or_fail(const char *password, const struct options *o, char *out)
 {
-    if (auth_hash_password(password, iterations, out, HASH_CAP) < 0)
+    int rc = o->scram ? auth_hash_scram(password, o->iterations, o->scram, out, HASH_CAP)
+                      : auth_hash_password(password, o->iterations, out, HASH_CAP);
+    if (rc < 0)
         return fail("hashing failed");
     return 0;
 }
@@ -314,7 +356,7 @@ static int pwfile_update(struct pwfile *f, const struct options *o)
         if (l->key == NULL || auth_hash_kind_of(l->value) != AUTH_HASH_PLAIN || l->value[0] == '\0')
             continue;
         char hash[HASH_CAP];
-        if (hash_or_fail(l->value, o->iterations, hash))
+        if (hash_or_fail(l->value, o, hash))
             return 1;
         free(l->text);
         free(l->value);
@@ -471,7 +513,7 @@ static int run(const struct options *o, struct pwfile *f)
     else if (get_password(pw, sizeof pw))
         return 1;
     char hash[HASH_CAP];
-    if (check_password(o->batch ? o->password : pw) || hash_or_fail(pw, o->iterations, hash))
+    if (check_password(o->batch ? o->password : pw) || hash_or_fail(pw, o, hash))
         return 1;
     pwfile_set(f, o->fmt, o->user, hash);
     return pwfile_save(f, o->file);

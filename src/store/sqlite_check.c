@@ -1,9 +1,11 @@
 /*
  * sqlite_check.c - `petrel store check`: what an operator wants to know
- * about a store file, read without changing it.
+ * about a store file.
  *
- * It opens the store read-only (nothing is set aside or repaired; a store
- * a running broker holds is reported as in use), runs the full PRAGMA
+ * It opens the store read-only (nothing is created, set aside or repaired;
+ * SQLite may still fold the log a crashed broker left into the file, as
+ * any open does; a store a running broker holds is reported as in use),
+ * runs the full PRAGMA
  * integrity_check, and counts the rows. Rows that point at missing rows
  * are reported but are not problems: they are what a crash between two
  * threads' commits leaves, and the next start removes them.
@@ -76,18 +78,20 @@ static int report_integrity(sqlite3 *db, FILE *out)
 static void report_counts(sqlite3 *db, FILE *out)
 {
     fprintf(out, "  messages: %lld (retained topics %lld, wills %lld)\n",
-            query_int(db, "SELECT count(*) FROM msg"), query_int(db, "SELECT count(*) FROM retained"),
+            query_int(db, "SELECT count(*) FROM msg"),
+            query_int(db, "SELECT count(*) FROM retained"),
             query_int(db, "SELECT count(*) FROM session WHERE will_msg != 0"));
     fprintf(out, "  sessions: %lld (offline %lld)\n", query_int(db, "SELECT count(*) FROM session"),
             query_int(db, "SELECT count(*) FROM session WHERE offline_at != 0"));
     fprintf(out, "  subscriptions: %lld\n", query_int(db, "SELECT count(*) FROM sub"));
-    fprintf(out,
-            "  queue entries: %lld (queued %lld, awaiting PUBACK %lld, PUBREC %lld, PUBCOMP %lld)\n",
-            query_int(db, "SELECT count(*) FROM entry"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 0"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 1"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 2"),
-            query_int(db, "SELECT count(*) FROM entry WHERE state = 3"));
+    fprintf(
+        out,
+        "  queue entries: %lld (queued %lld, awaiting PUBACK %lld, PUBREC %lld, PUBCOMP %lld)\n",
+        query_int(db, "SELECT count(*) FROM entry"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 0"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 1"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 2"),
+        query_int(db, "SELECT count(*) FROM entry WHERE state = 3"));
     fprintf(out, "  QoS 2 ids awaiting PUBREL: %lld\n", query_int(db, "SELECT count(*) FROM qos2"));
 }
 

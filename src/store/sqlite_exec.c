@@ -69,8 +69,6 @@ static int session_del(struct sq *q, uint64_t seq)
     int rc = run_seq(q, SQ_SESSION_DEL, seq);
     if (rc == SQLITE_OK)
         rc = run_seq(q, SQ_SESSION_DEL_SUBS, seq);
-    if (rc == SQLITE_OK)
-        rc = run_seq(q, SQ_SESSION_DEL_ENTRIES, seq);
     if (rc == SQLITE_OK) {
         sqlite3_stmt *s = q->stmt[SQ_SESSION_DEL_QOS2];
         bind_u64(s, 1, store_qos2_key(seq, 0));

@@ -19,8 +19,19 @@
  *       lets WAL work without the shared-memory file.
  *   journal_mode WAL: commits append to the log, readers never block.
  *   synchronous: FULL / NORMAL / OFF from persistence_sync.
- *   page_size 4096, cache 8 MiB, wal_autocheckpoint 4096 pages,
- *   journal_size_limit 64 MiB: measured with bench/store_bench.c.
+ *   page_size 8 KiB, the middle of what bench/store_bench.c showed (no
+ *       cancellation, one loop thread; instructions per message from
+ *       callgrind, throughput with sync FULL on a 2-core VM):
+ *                      64-byte payload        1 KiB payload      4 KiB
+ *         4 KiB pages  18.6k instr, 310k/s    30.8k, 97k/s       36k/s
+ *         8 KiB pages  20.1k instr, 267-310k  30.5k, 106-120k/s  43k/s
+ *        16 KiB pages  23.5k instr, 311k/s    32.4k, 142-149k/s  55k/s
+ *       Larger pages spare 1-4 KiB payloads their overflow pages (I/O)
+ *       but cost CPU on small ones, and the broker's loops share the CPU
+ *       with the store thread. Only a new file takes the page size.
+ *   cache 8 MiB, wal_autocheckpoint 16 MiB of pages, journal_size_limit
+ *       64 MiB: no difference beyond the benchmark's noise for 2 to 64 MiB
+ *       of cache or 4 to 64 MiB between checkpoints.
  *   auto_vacuum NONE: deleted rows' pages go to the free list and are
  *       reused by later inserts, so the file stays at its high-water mark
  *       and never grows past it for the same load (see sqlite_thread.c).
@@ -30,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -38,9 +50,9 @@
 #include "store/sqlite_int.h"
 #include "util/log.h"
 
-#define PAGE_SIZE 4096
+#define PAGE_SIZE 8192
 #define CACHE_KIB 8192
-#define WAL_AUTOCHECKPOINT 4096
+#define WAL_AUTOCHECKPOINT 2048 /* pages: 16 MiB */
 #define JOURNAL_SIZE_LIMIT (64 << 20)
 #define BUSY_TIMEOUT_MS 1000
 
@@ -98,8 +110,10 @@ static enum verdict classify(struct attempt *a, sqlite3 *db, int rc)
         return OPEN_BAD;
     }
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-        return fail(a, EBUSY, "it is in use by another process (%s); is another petrel "
-                              "running on it?", msg);
+        return fail(a, EBUSY,
+                    "it is in use by another process (%s); is another petrel "
+                    "running on it?",
+                    msg);
     return fail(a, -sq_status(rc), "%s", msg);
 }
 
@@ -175,8 +189,11 @@ static enum verdict check_file(const struct sq *q, struct attempt *a)
     if (stat(q->path, &st) != 0) {
         if (errno == ENOENT && !q->opt.read_only)
             return OPEN_OK; /* a new store */
-        return fail(a, errno, errno == ENOENT ? "there is no store here (%s)" : "%s",
-                    strerror(errno));
+        if (errno == ENOENT)
+            return fail(a, ENOENT, "%s",
+                        "there is no store here (petrel creates " STORE_FILE_NAME
+                        " when it starts with persistence true)");
+        return fail(a, errno, "%s", strerror(errno));
     }
     if (!S_ISREG(st.st_mode))
         return fail(a, EINVAL, "%s", "it is not a regular file");
@@ -235,12 +252,18 @@ static int set_pragmas(const struct sq *q)
     return rc;
 }
 
-/* persistence_max_size as pages; SQLite keeps at least the current size. */
+/* persistence_max_size as pages of the file's own size (an older file
+ * may have another); SQLite keeps at least the current size. */
 static int set_max_size(const struct sq *q)
 {
     if (q->opt.max_size == 0)
         return SQLITE_OK;
-    long long pages = (long long)(q->opt.max_size / PAGE_SIZE);
+    char text[32];
+    int rc = pragma_text(q->db, "PRAGMA page_size", text, sizeof text);
+    long long page = rc == SQLITE_OK ? atoll(text) : 0;
+    if (page <= 0)
+        return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+    long long pages = (long long)(q->opt.max_size / (uint64_t)page);
     return exec_pragma(q->db, "PRAGMA max_page_count=%lld", pages > 0 ? pages : 1);
 }
 
@@ -259,8 +282,9 @@ static enum verdict quick_check(sqlite3 *db, struct attempt *a)
 
 static enum verdict open_connection(struct sq *q, struct attempt *a)
 {
-    int flags = SQLITE_OPEN_NOMUTEX | (q->opt.read_only ? SQLITE_OPEN_READWRITE
-                                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int flags =
+        SQLITE_OPEN_NOMUTEX |
+        (q->opt.read_only ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     int rc = sqlite3_open_v2(q->path, &q->db, flags, NULL);
     if (rc != SQLITE_OK && q->opt.read_only) {
         /* A tool on a store it may not write: read it as it is. */
@@ -291,8 +315,9 @@ static enum verdict check_schema(struct sq *q, struct attempt *a)
     if (q->empty)
         return OPEN_OK; /* a file with no tables yet holds nothing to read */
     if (rc == 0 && version != SQ_SCHEMA_VERSION && q->opt.read_only)
-        return fail(a, EROFS, "%s", "its schema version is older than this petrel's; start "
-                                    "petrel on it once to upgrade it");
+        return fail(a, EROFS, "%s",
+                    "its schema version is older than this petrel's; start "
+                    "petrel on it once to upgrade it");
     if (rc == 0 && !q->opt.read_only)
         rc = sq_schema_migrate(q->db, version, a->why, sizeof a->why);
     if (rc != 0)

@@ -16,7 +16,10 @@
  *     once per seq (store.h), when the group held that put: the row was
  *     never in the database. Other kinds may be put again across groups,
  *     so their del always runs (a delete of a missing rowid is one b-tree
- *     lookup).
+ *     lookup);
+ *   - a message put after its del in the same group (the del came from
+ *     another loop thread whose batch happened to be queued first): both
+ *     are dropped, for the same reason.
  * Rows keyed by text (retained topics, subscriptions) are rare next to
  * these and are executed as they come. Order is kept for everything else:
  * operations run in the order the batches were committed.
@@ -43,9 +46,10 @@ enum key_class {
 struct sq_slot {
     uint64_t key;
     uint32_t gen;
-    uint32_t last;  /* index of the live put/update of this key, or NONE */
+    uint32_t last;      /* index of the live put/update of this key, or NONE */
+    uint32_t early_del; /* a message del with no put before it, or NONE */
     uint8_t cls;
-    bool inserted;  /* the group holds this message's only put */
+    bool inserted; /* the group holds this message's only put */
 };
 
 static enum key_class class_of(uint8_t kind)
@@ -71,8 +75,8 @@ static enum key_class class_of(uint8_t kind)
 
 static bool is_del(uint8_t kind)
 {
-    return kind == STORE_OP_MSG_DEL || kind == STORE_OP_SESSION_DEL ||
-           kind == STORE_OP_ENTRY_DEL || kind == STORE_OP_QOS2_DEL;
+    return kind == STORE_OP_MSG_DEL || kind == STORE_OP_SESSION_DEL || kind == STORE_OP_ENTRY_DEL ||
+           kind == STORE_OP_QOS2_DEL;
 }
 
 static uint64_t mix(uint64_t k, uint8_t cls)
@@ -89,7 +93,7 @@ static void slots_reset(struct sq_plan *p, size_t n)
     size_t want = 64;
     while (want < 2 * n)
         want *= 2;
-    if (want > p->slot_cap) {
+    if (want > p->slot_cap || (p->slot_cap > 131072 && want < p->slot_cap / 8)) {
         free(p->slots);
         p->slots = xcalloc(want, sizeof *p->slots);
         p->slot_cap = want;
@@ -107,7 +111,8 @@ static struct sq_slot *slot_get(struct sq_plan *p, uint8_t cls, uint64_t key)
     for (size_t i = mix(key, cls) & mask;; i = (i + 1) & mask) {
         struct sq_slot *s = &p->slots[i];
         if (s->gen != p->gen) {
-            *s = (struct sq_slot){.key = key, .gen = p->gen, .last = NONE, .cls = cls};
+            *s = (struct sq_slot){
+                .key = key, .gen = p->gen, .last = NONE, .early_del = NONE, .cls = cls};
             return s;
         }
         if (s->key == key && s->cls == cls)
@@ -125,6 +130,12 @@ static void drop(struct sq_plan *p, uint32_t i)
 
 static void plan_put(struct sq_plan *p, struct sq_slot *s, uint32_t i)
 {
+    if (s->early_del != NONE) { /* a message deleted before its put: neither runs */
+        drop(p, s->early_del);
+        drop(p, i);
+        s->early_del = NONE;
+        return;
+    }
     bool first = s->last == NONE && !s->inserted;
     if (s->last != NONE)
         drop(p, s->last);
@@ -149,12 +160,15 @@ static void plan_update(struct sq_plan *p, struct sq_slot *s, uint32_t i)
 
 static void plan_del(struct sq_plan *p, struct sq_slot *s, uint32_t i)
 {
+    uint32_t had_put = s->last;
     if (s->last != NONE)
         drop(p, s->last);
     s->last = NONE;
     if (s->inserted) {
         drop(p, i);
         s->inserted = false;
+    } else if (s->cls == CLASS_MSG && had_put == NONE) {
+        s->early_del = i;
     }
 }
 
@@ -175,6 +189,8 @@ static void plan_one(struct sq_plan *p, uint32_t i)
 
 static int decode_batch(struct sq_plan *p, const struct sq_pending *b)
 {
+    if (b->nops == 0) /* its buffer may never have been allocated */
+        return 0;
     const uint8_t *at = b->log.data + b->log.off;
     size_t left = b->log.len - b->log.off;
     for (uint32_t k = 0; k < b->nops; k++) {
@@ -195,10 +211,12 @@ int sq_plan_build(struct sq_plan *p, struct sq_pending *const *batches, size_t n
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += batches[i]->nops;
-    if (total > p->cap) {
+    /* Grow to the group; shrink again after a burst (a stalled disk can
+     * make one group of hundreds of thousands of operations). */
+    if (total > p->cap || (p->cap > 65536 && total < p->cap / 4)) {
         free(p->ops);
         p->cap = total + total / 2;
-        p->ops = xmalloc(p->cap * sizeof *p->ops);
+        p->ops = xmalloc((p->cap ? p->cap : 1) * sizeof *p->ops);
     }
     p->n = 0;
     for (size_t i = 0; i < n; i++) {

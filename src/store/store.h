@@ -13,9 +13,10 @@
  *                  online), next outgoing packet id;
  *   subscriptions  (session, filter) -> options byte, subscription id;
  *   queue entries  one per message queued or in flight for a session:
- *                  message, QoS, retain flag, subscription id, state
- *                  (queued / awaiting PUBACK / PUBREC / PUBCOMP) and packet
- *                  id; inserted, updated and deleted as the message moves;
+ *                  message, QoS, retain flag, one subscription id (what
+ *                  struct omsg keeps), state (queued / awaiting PUBACK /
+ *                  PUBREC / PUBCOMP) and packet id; inserted, updated and
+ *                  deleted as the message moves;
  *   QoS 2 ids      incoming packet ids awaiting PUBREL, per session.
  * Rows are keyed by 64-bit sequence numbers that the broker allocates with
  * store_next_seq() (one counter for messages, sessions and entries), never
@@ -48,10 +49,12 @@
  *
  * Ordering: batches from one thread are applied in commit order. Messages
  * cross threads (published on one loop, queued on another), so a message's
- * put must be committed before, or in the same group as, its del; a del
- * that runs first leaves an orphan row, which the next open removes. Open
- * also removes rows that point at rows that are missing (an entry whose
- * message never got committed).
+ * put must be committed before, or in the same group as, its del (in one
+ * group they cancel whatever their order); a del committed in an earlier
+ * group than its put leaves an orphan row, which the next open removes.
+ * Open also removes rows that point at rows that are missing: an entry
+ * whose message never got committed, the entries of a deleted session
+ * (store_session_del leaves them to the broker).
  *
  * Threads: store_open(), store_load() and store_close() run on one thread
  * (start-up and shutdown), store_load() before the first commit. A batch
@@ -85,7 +88,7 @@ enum store_sync {
 };
 
 struct store_options {
-    const char *dir;             /* directory holding petrel.db; NULL = "." */
+    const char *dir; /* directory holding petrel.db; NULL = "." */
     enum store_sync sync;
     uint32_t commit_interval_ms; /* 0 = commit as soon as a batch arrives */
     uint64_t max_size;           /* bytes the file may take, 0 = unlimited */
@@ -177,8 +180,12 @@ void store_retain_set(struct store_batch *b, struct slice topic, uint64_t msg_se
 void store_retain_del(struct store_batch *b, struct slice topic);
 /* Inserts or replaces a session. */
 void store_session_put(struct store_batch *b, const struct store_session_rec *s);
-/* Deletes a session with its subscriptions, queue entries and QoS 2 ids.
- * Its will message, if stored, is the caller's to delete. */
+/* Deletes a session with its subscriptions and QoS 2 ids. Its queue
+ * entries and its will message are the caller's to delete (entry_del for
+ * each entry it drops, as it drops them anyway): the store keeps no index
+ * of entries by session, which would slow every entry insert by a third.
+ * Entries left behind are harmless (a new session gets a new seq) and are
+ * removed at the next open. */
 void store_session_del(struct store_batch *b, uint64_t sess_seq);
 /* Inserts or replaces the subscription (s->sess, s->filter). */
 void store_sub_put(struct store_batch *b, const struct store_sub_rec *s);
@@ -233,9 +240,9 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
-    void *impl;                  /* backend state */
-    _Atomic uint64_t next_seq;   /* store_next_seq(); above every stored seq */
-    uint64_t max_seq;            /* the highest seq stored when it was opened */
+    void *impl;                /* backend state */
+    _Atomic uint64_t next_seq; /* store_next_seq(); above every stored seq */
+    uint64_t max_seq;          /* the highest seq stored when it was opened */
 };
 
 extern const struct store_ops store_memory_ops;

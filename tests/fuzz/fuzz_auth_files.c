@@ -7,7 +7,8 @@
  *   2  Apollo groups.properties     3  acl_file (with a fixed groups
  *                                      table), then decisions on it
  *   4  "ENTRY\nFILTER\nTOPIC": filter coverage must agree with matching
- *   5  a stored password value: validation, base64, cheap verification
+ *   5  a stored password value ($7$, $6$, $argon2id$, $scram$, plain):
+ *      validation, base64, cheap verification
  * Everything parses from memory; no files, no setup beyond this.
  */
 #include <stdint.h>
@@ -118,8 +119,8 @@ static void fuzz_hash(const uint8_t *p, size_t n)
     bool valid = auth_hash_valid(s, &why);
     if (!valid && why == NULL)
         abort();
-    /* Only the cheap forms are verified: a fuzzed $7$ iteration count or
-     * argon2 cost would spend the run in hashing. */
+    /* Only the cheap forms are verified: a fuzzed $7$ or $scram$ iteration
+     * count or argon2 cost would spend the run in hashing. */
     enum auth_hash_kind k = auth_hash_kind_of(s);
     if (k == AUTH_HASH_PLAIN || k == AUTH_HASH_SHA512)
         auth_verify_password(s, slice_make(p, n));

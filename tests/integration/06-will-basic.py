@@ -80,9 +80,14 @@ def second_connect_publishes_will():
 @case
 def will_retain_flag():
     with Broker() as b:
+        live = client.connect(b, "wr-live", version=4)
+        live.subscribe("will/wr", qos=1)
         c = with_will(b, 4, "wr", will_qos=1, will_retain=True)
         c.close()
-        w = watcher(b)  # subscribes after the will was published
+        # Once it has gone out live it is stored; only then subscribe (a
+        # subscription that raced the close would get it live, retain 0).
+        live.expect_publish("will/wr", b"gone wr", qos=1, retain=False, timeout=3)
+        w = watcher(b)
         w.expect_publish("will/wr", b"gone wr", qos=1, retain=True, timeout=3)
 
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """08-auth-password-file: logins against a mosquitto password_file written by
 the real mosquitto_passwd ($7$ PBKDF2-SHA512, and $6$ with -H sha512) and by
-petrel-passwd, checked with raw CONNECTs in 3.1, 3.1.1 and 5, with paho and
-with mosquitto_pub/mosquitto_sub -u/-P.
+petrel-passwd ($7$, and $scram$ secrets with --scram), checked with raw
+CONNECTs in 3.1, 3.1.1 and 5, with paho and with mosquitto_pub/mosquitto_sub
+-u/-P.
 
 A wrong password or unknown user gets CONNACK 4 (3.1/3.1.1) or 0x86 (5),
 "bad user name or password" (README, tutorial step 3); mosquitto 2.0 sends
@@ -22,8 +23,10 @@ from lib.testing import case, main
 USERS = [("alice", "alice-pw"), ("bob", "b0b:with colon & spaces")]
 
 
-def passwd_broker(users=USERS, sha512=False, tool="mosquitto", anonymous=False, conf=()):
-    """A broker whose password_file holds users, written by `tool`."""
+def passwd_broker(users=USERS, sha512=False, tool="mosquitto", anonymous=False, conf=(),
+                  extra=()):
+    """A broker whose password_file holds users, written by `tool` (petrel-passwd
+    gets the options in extra)."""
     b = Broker(conf=["allow_anonymous %s" % ("true" if anonymous else "false"),
                      "password_file {dir}/passwd"] + list(conf))
     os.makedirs(b.dir, exist_ok=True)
@@ -32,7 +35,8 @@ def passwd_broker(users=USERS, sha512=False, tool="mosquitto", anonymous=False, 
             authfiles.mosquitto_passwd(b.path("passwd"), user, password, create=i == 0,
                                        sha512=sha512)
         else:
-            authfiles.petrel_passwd(b.path("passwd"), user, password, create=i == 0)
+            authfiles.petrel_passwd(b.path("passwd"), user, password, create=i == 0,
+                                    extra=extra)
     return b
 
 
@@ -91,6 +95,21 @@ def petrel_passwd_file_read_by_both_brokers():
         mode = os.stat(b.path("passwd")).st_mode & 0o777
         assert mode == 0o600, oct(mode)
         check_logins(b)
+
+
+@case(petrel_only="mosquitto does not read $scram$ secrets")
+def scram_secrets_check_plain_passwords():
+    # A SCRAM secret (petrel-passwd --scram) also verifies an ordinary
+    # CONNECT password, in every protocol version and with a real client.
+    with passwd_broker(tool="petrel", extra=["--scram"]) as b:
+        text = authfiles.read(b.path("passwd"))
+        assert hash_kinds(b.path("passwd")) == ["$sc", "$sc"], text
+        assert "$scram$4096$" in text and "$sha256=" in text and "$sha512=" in text, text
+        check_logins(b)
+        bob = ["-u", "bob", "-P", "b0b:with colon & spaces"]
+        with tools.Sub(b, "t/scram", qos=1, version=5, extra=bob) as s:
+            tools.pub(b, "t/scram", "hello", qos=1, version=5, extra=bob)
+            assert s.messages(1) == [tools.Message("t/scram", b"hello", 1, False)]
 
 
 @case

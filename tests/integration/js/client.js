@@ -12,13 +12,28 @@
 // Events: connect, message, suback, unsuback, published, published_many,
 // disconnect (a v5 DISCONNECT from the broker), close, error, ended; each has
 // "ev" and the fields MQTT.js gives. Automatic reconnection is off unless the
-// connect options set reconnectPeriod.
+// connect options set reconnectPeriod. Also "packet" for every CONNACK,
+// DISCONNECT and AUTH received (cmd, reasonCode, properties), so a test sees
+// the properties of a refusal too. Binary property values (correlation or
+// authentication data) are given as UTF-8 text.
+// Enhanced authentication: the connect options may carry "authReplies", a map
+// from the broker's Authentication Data to the data of the AUTH 0x18 answer.
 'use strict';
 
+const crypto = require('crypto');
 const mqtt = require('mqtt');
 const readline = require('readline');
 
 let client = null;
+
+// Properties as JSON can carry them: Buffers become UTF-8 text.
+function plain(props) {
+    const out = {};
+    for (const [k, v] of Object.entries(props || {})) {
+        out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : v;
+    }
+    return out;
+}
 
 function emit(obj) {
     process.stdout.write(JSON.stringify(obj) + '\n');
@@ -32,21 +47,95 @@ function attach(c) {
     c.on('connect', (ack) => emit({
         ev: 'connect', sessionPresent: !!ack.sessionPresent,
         reasonCode: ack.reasonCode !== undefined ? ack.reasonCode : ack.returnCode,
-        properties: ack.properties || {},
+        properties: plain(ack.properties),
     }));
+    c.on('packetreceive', (packet) => {
+        if (['connack', 'disconnect', 'auth'].includes(packet.cmd)) {
+            emit({ ev: 'packet', cmd: packet.cmd, reasonCode: packet.reasonCode,
+                sessionPresent: packet.sessionPresent, properties: plain(packet.properties) });
+        }
+    });
     c.on('message', (topic, payload, packet) => emit({
         ev: 'message', topic, payload: payload.toString('utf8'),
         payload_hex: payload.toString('hex'), qos: packet.qos, retain: !!packet.retain,
-        dup: !!packet.dup, properties: packet.properties || {},
+        dup: !!packet.dup, properties: plain(packet.properties),
     }));
     c.on('disconnect', (packet) => emit({ ev: 'disconnect', reasonCode: packet.reasonCode }));
     c.on('close', () => emit({ ev: 'close' }));
     c.on('error', (err) => emit({ ev: 'error', message: errText(err), code: err.code }));
 }
 
+// SCRAM (RFC 5802) client side with node's crypto, for "scram": {method,
+// user, password} in the connect options: the first message goes in
+// CONNECT, the final one answers the broker's AUTH 0x18, and the broker's
+// signature is checked when the CONNACK comes (event "scram").
+function scramClient(o) {
+    const alg = o.method === 'SCRAM-SHA-512' ? 'sha512' : 'sha256';
+    const nonce = crypto.randomBytes(18).toString('base64');
+    const bare = 'n=' + o.user + ',r=' + nonce;
+    const s = { first: Buffer.from('n,,' + bare), expected: null };
+    s.final = (serverFirst) => {
+        const sf = serverFirst.toString('utf8');
+        const a = Object.fromEntries(sf.split(',').map((kv) => [kv[0], kv.slice(2)]));
+        const salted = crypto.pbkdf2Sync(o.password, Buffer.from(a.s, 'base64'),
+                                         Number(a.i), alg === 'sha512' ? 64 : 32, alg);
+        const hmac = (k, d) => crypto.createHmac(alg, k).update(d).digest();
+        const clientKey = hmac(salted, 'Client Key');
+        const stored = crypto.createHash(alg).update(clientKey).digest();
+        const noProof = 'c=biws,r=' + a.r;
+        const msg = [bare, sf, noProof].join(',');
+        const sig = hmac(stored, msg);
+        const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i]));
+        s.expected = 'v=' + hmac(hmac(salted, 'Server Key'), msg).toString('base64');
+        return Buffer.from(noProof + ',p=' + proof.toString('base64'));
+    };
+    return s;
+}
+
 function connect(cmd) {
     const options = Object.assign({ reconnectPeriod: 0, connectTimeout: 10000 }, cmd.options);
+    let replies = options.authReplies;
+    delete options.authReplies;
+    const scram = options.scram ? scramClient(options.scram) : null;
+    if (scram) {
+        options.properties = Object.assign({}, options.properties, {
+            authenticationMethod: options.scram.method, authenticationData: scram.first });
+        delete options.scram;
+    }
+    // JSON has no bytes: binary properties arrive as text.
+    const p = options.properties;
+    if (p && typeof p.authenticationData === 'string') {
+        p.authenticationData = Buffer.from(p.authenticationData);
+    }
+    const wp = options.will && options.will.properties;
+    if (wp && typeof wp.correlationData === 'string') {
+        wp.correlationData = Buffer.from(wp.correlationData);
+    }
     client = mqtt.connect(cmd.url, options);
+    if (scram) {
+        client.handleAuth = (packet, callback) => {
+            callback(null, { cmd: 'auth', reasonCode: 0x18, properties: {
+                authenticationMethod: packet.properties.authenticationMethod,
+                authenticationData: scram.final(packet.properties.authenticationData) } });
+        };
+        client.on('packetreceive', (packet) => {
+            if (packet.cmd !== 'connack' || !packet.properties) return;
+            const got = (packet.properties.authenticationData || '').toString('utf8');
+            emit({ ev: 'scram', verified: got === scram.expected });
+        });
+    }
+    if (replies) {
+        client.handleAuth = (packet, callback) => {
+            const got = (packet.properties.authenticationData || Buffer.alloc(0)).toString('utf8');
+            if (!(got in replies)) {
+                callback(new Error('no reply for ' + got));
+                return;
+            }
+            callback(null, { cmd: 'auth', reasonCode: 0x18, properties: {
+                authenticationMethod: packet.properties.authenticationMethod,
+                authenticationData: Buffer.from(replies[got]) } });
+        };
+    }
     attach(client);
 }
 

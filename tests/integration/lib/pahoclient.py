@@ -7,6 +7,11 @@
 
 paho's network thread (loop_start) is stopped when the block ends; automatic
 reconnection is off, so a broker-side close stays closed.
+
+MQTT 5 properties go in as dicts of paho's attribute names, e.g.
+connect_props={"SessionExpiryInterval": 60}, will_props={"WillDelayInterval": 2};
+the CONNACK's come back in p.connack_props (a paho Properties object) and a
+broker's DISCONNECT in p.disconnect_event() -> (reason code, properties).
 """
 
 import queue
@@ -32,11 +37,14 @@ class Client:
     unless connect=False (then call connect())."""
 
     def __init__(self, broker, client_id="", version=4, clean=True, keepalive=60,
-                 username=None, password=None, will=None, session_expiry=None, connect=True):
+                 username=None, password=None, will=None, session_expiry=None, connect=True,
+                 connect_props=None, will_props=None):
         require()
         proto = {3: mqtt.MQTTv31, 4: mqtt.MQTTv311, 5: mqtt.MQTTv5}[version]
         self.broker, self.version, self.clean = broker, version, clean
         self.keepalive, self.session_expiry = keepalive, session_expiry
+        self.connect_props = dict(connect_props or {})
+        self.connack_props = None
         self.events = queue.Queue()
         self.messages_q = queue.Queue()
         self.c = mqtt.Client(client_id=client_id, protocol=proto,
@@ -46,17 +54,20 @@ class Client:
             self.c.username_pw_set(username, password)
         if will:
             self.c.will_set(will["topic"], will.get("payload"), will.get("qos", 0),
-                            will.get("retain", False))
+                            will.get("retain", False),
+                            properties=props_of(PacketTypes.WILLMESSAGE, will_props))
         self.c.on_connect = self._on_connect
         self.c.on_subscribe = lambda c, u, mid, granted, *props: self.events.put(
             ("subscribe", mid, granted))
         self.c.on_message = lambda c, u, msg: self.messages_q.put(msg)
-        self.c.on_disconnect = lambda c, u, rc, *props: self.events.put(("disconnect", rc))
+        self.c.on_disconnect = lambda c, u, rc, *props: self.events.put(
+            ("disconnect", rc, props[0] if props else None))
         self.started = False
         if connect:
             self.connect()
 
     def _on_connect(self, c, u, flags, rc, props=None):
+        self.connack_props = props
         self.events.put(("connect", flags, rc))
 
     def __enter__(self):
@@ -81,10 +92,11 @@ class Client:
         kw = {}
         if self.version == 5:
             kw["clean_start"] = self.clean
+            props = dict(self.connect_props)
             if self.session_expiry is not None:
-                p = Properties(PacketTypes.CONNECT)
-                p.SessionExpiryInterval = self.session_expiry
-                kw["properties"] = p
+                props["SessionExpiryInterval"] = self.session_expiry
+            if props:
+                kw["properties"] = props_of(PacketTypes.CONNECT, props)
         self.c.connect(self.broker.host, self.broker.port, self.keepalive, **kw)
         self.c.loop_start()
         self.started = True
@@ -106,6 +118,12 @@ class Client:
             raise AssertionError("paho: publish on %s not complete within %.0fs"
                                  % (topic, env.scaled(timeout)))
         return info
+
+    def disconnect_event(self, timeout=5):
+        """Waits for paho's on_disconnect; returns (reason code, properties)
+        (properties None when the broker just closed)."""
+        e = self._event("disconnect", timeout=timeout)
+        return e[1], e[2]
 
     def message(self, timeout=5):
         try:
@@ -139,3 +157,14 @@ class Client:
                 self.c.socket() and self.c.socket().close()
             except OSError:
                 pass
+
+
+def props_of(packet_type, values):
+    """A paho Properties object for packet_type from {attribute name: value};
+    None when values is empty."""
+    if not values:
+        return None
+    p = Properties(packet_type)
+    for name, value in values.items():
+        setattr(p, name, value)
+    return p

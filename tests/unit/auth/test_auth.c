@@ -209,8 +209,8 @@ static void test_load_errors(void **state)
     assert_int_equal(th_write(pw, "# users\nalice:secret\n"), 0);
     assert_null(load(false, pw, NULL, NULL, NULL));
     snprintf(want, sizeof want,
-             "%s:2: user 'alice': password is not a hash ($7$, $6$ or $argon2id$); hash the "
-             "file with petrel-passwd -U",
+             "%s:2: user 'alice': password is not a hash ($7$, $6$, $argon2id$ or $scram$); "
+             "hash the file with petrel-passwd -U",
              pw);
     assert_string_equal(err, want);
 

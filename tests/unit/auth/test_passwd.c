@@ -1,8 +1,9 @@
 /*
  * test_passwd.c - the petrel-passwd tool (src/cli/passwd.c), run as a
- * program from the build tree: -c, -b, -D, -U, passwords on stdin, both
- * file formats, errors, and files shared with the real mosquitto_passwd.
- * Every file it writes is checked by loading it the way the broker does.
+ * program from the build tree: -c, -b, -D, -U, --scram, passwords on
+ * stdin, both file formats, errors, and files shared with the real
+ * mosquitto_passwd. Every file it writes is checked by loading it the way
+ * the broker does (SCRAM secrets also by a SCRAM exchange).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include "auth/auth_int.h"
 #include "helpers.h"
+#include "scram_client.h"
 
 static char tool[PATH_MAX + 32];
 static char *dir;
@@ -218,6 +220,97 @@ static void test_apollo_format(void **state)
     assert_true(verifies(h, AUTH_FMT_MOSQUITTO, "u", "p"));
 }
 
+/* A SCRAM login of user with pw against file, loaded as the broker does. */
+static enum auth_scram_status scram_login(const char *file, bool props, enum auth_scram_mech mech,
+                                          const char *user, const char *pw)
+{
+    struct auth_config cfg = {false, props ? NULL : file, props ? file : NULL, NULL, NULL};
+    char err[512];
+    struct auth *a = auth_load(&cfg, err, sizeof err);
+    if (a == NULL)
+        fail_msg("%s", err);
+    struct tc_scram c;
+    struct auth_scram *s;
+    struct slice r;
+    tc_first(&c, mech, "n,,", user, "nonce", pw);
+    assert_int_equal(auth_scram_start(&s, a, mech, slice_cstr(c.first), &r), AUTH_SCRAM_CONTINUE);
+    assert_true(tc_final(&c, r, NULL));
+    enum auth_scram_status st = auth_scram_finish(s, slice_cstr(c.final), &r);
+    auth_scram_free(s);
+    auth_unref(a);
+    return st;
+}
+
+static void test_scram(void **state)
+{
+    (void)state;
+    const char *f = th_path(dir, "scram");
+    assert_int_equal(passwd_run(NULL, "-c", "-b", "--scram", f, "alice", "pencil", NULL), 0);
+    char *l = line_of(f, "alice:");
+    assert_non_null(l);
+    assert_true(strncmp(l, "alice:$scram$4096$", 18) == 0);
+    assert_non_null(strstr(l, "$sha256="));
+    assert_non_null(strstr(l, "$sha512="));
+    free(l);
+    assert_true(verifies(f, AUTH_FMT_MOSQUITTO, "alice", "pencil"));
+    assert_false(verifies(f, AUTH_FMT_MOSQUITTO, "alice", "pencil2"));
+    assert_int_equal(scram_login(f, false, AUTH_SCRAM_SHA256, "alice", "pencil"),
+                     AUTH_SCRAM_SUCCESS);
+    assert_int_equal(scram_login(f, false, AUTH_SCRAM_SHA512, "alice", "pencil"),
+                     AUTH_SCRAM_SUCCESS);
+    assert_int_equal(scram_login(f, false, AUTH_SCRAM_SHA512, "alice", "pencil2"),
+                     AUTH_SCRAM_FAILED);
+
+    /* One digest, our own iteration count; $7$ users stay as they are. */
+    assert_int_equal(passwd_run(NULL, "-b", "-I", "5000", "--scram=sha512", f, "bob", "b-pw", NULL),
+                     0);
+    assert_int_equal(passwd_run(NULL, "-b", f, "carol", "c-pw", NULL), 0);
+    l = line_of(f, "bob:");
+    assert_true(strncmp(l, "bob:$scram$5000$", 16) == 0);
+    assert_null(strstr(l, "sha256="));
+    free(l);
+    l = line_of(f, "carol:");
+    assert_true(strncmp(l, "carol:$7$101$", 13) == 0);
+    free(l);
+    assert_int_equal(scram_login(f, false, AUTH_SCRAM_SHA512, "bob", "b-pw"), AUTH_SCRAM_SUCCESS);
+    assert_int_equal(scram_login(f, false, AUTH_SCRAM_SHA256, "bob", "b-pw"), AUTH_SCRAM_FAILED);
+    assert_int_equal(scram_login(f, false, AUTH_SCRAM_SHA256, "carol", "c-pw"), AUTH_SCRAM_FAILED);
+    assert_true(verifies(f, AUTH_FMT_MOSQUITTO, "carol", "c-pw"));
+    assert_int_equal(passwd_run(NULL, "-b", "--scram=sha256,sha512", f, "carol", "c-pw", NULL), 0);
+    assert_int_equal(scram_login(f, false, AUTH_SCRAM_SHA256, "carol", "c-pw"), AUTH_SCRAM_SUCCESS);
+
+    /* Apollo users.properties: -U --scram turns plain text into secrets and
+     * leaves hashes alone; escaped names log in by their real name. */
+    const char *p = th_path(dir, "users.properties");
+    char hashed[256], buf[1024];
+    assert_int_equal(auth_hash_password("kept", 0, hashed, sizeof hashed), 0);
+    snprintf(buf, sizeof buf, "# Apollo\nadmin=password\nold=%s\n", hashed);
+    assert_int_equal(th_write(p, buf), 0);
+    assert_int_equal(passwd_run(NULL, "-U", "--scram", p, NULL), 0);
+    l = line_of(p, "admin=$scram$4096$");
+    assert_non_null(l);
+    free(l);
+    l = line_of(p, "old=");
+    assert_string_equal(l + 4, hashed);
+    free(l);
+    assert_int_equal(scram_login(p, true, AUTH_SCRAM_SHA512, "admin", "password"),
+                     AUTH_SCRAM_SUCCESS);
+    assert_int_equal(passwd_run(NULL, "-b", "--scram", p, "we:ird=name", "p w", NULL), 0);
+    l = line_of(p, "we\\:ird\\=name=$scram$");
+    assert_non_null(l);
+    free(l);
+    assert_int_equal(scram_login(p, true, AUTH_SCRAM_SHA256, "we:ird=3Dname", "p w"),
+                     AUTH_SCRAM_SUCCESS);
+    assert_true(verifies(p, AUTH_FMT_PROPERTIES, "we:ird=name", "p w"));
+
+    /* Bad lists are refused before anything is written. */
+    assert_int_equal(passwd_run(NULL, "-b", "--scram=sha1", p, "x", "y", NULL), 1);
+    expect_output("--scram takes sha256, sha512 or sha256,sha512, not 'sha1'");
+    assert_int_equal(passwd_run(NULL, "-b", "--scram=sha256,", p, "x", "y", NULL), 1);
+    assert_int_equal(passwd_run(NULL, "-b", "--scram=", p, "x", "y", NULL), 1);
+    assert_null(stored_of(p, AUTH_FMT_PROPERTIES, "x"));
+}
+
 static void test_stdin_password(void **state)
 {
     (void)state;
@@ -298,12 +391,16 @@ static void test_mosquitto_passwd_interop(void **state)
     assert_true(verifies(f, AUTH_FMT_MOSQUITTO, "carol", "c-pw"));
     assert_int_equal(passwd_run(NULL, "-D", f, "bob", NULL), 0);
 
-    /* mosquitto_passwd edits the file petrel-passwd wrote, keeping ours. */
+    /* mosquitto_passwd edits the file petrel-passwd wrote, keeping ours,
+     * SCRAM secrets included (but its -U would hash those again). */
+    assert_int_equal(passwd_run(NULL, "-b", "--scram", f, "erin", "e-pw", NULL), 0);
+    char *erin = line_of(f, "erin:");
     char *carol = line_of(f, "carol:");
     char *a3[] = {mp, "-b", (char *)f, "dave", "d-pw", NULL};
     assert_int_equal(th_run(a3, NULL, NULL), 0);
-    char *carol2 = line_of(f, "carol:");
+    char *carol2 = line_of(f, "carol:"), *erin2 = line_of(f, "erin:");
     assert_string_equal(carol, carol2);
+    assert_string_equal(erin, erin2);
     assert_true(verifies(f, AUTH_FMT_MOSQUITTO, "dave", "d-pw"));
 
     /* And the broker loads the result. */
@@ -313,7 +410,7 @@ static void test_mosquitto_passwd_interop(void **state)
     assert_non_null(a);
     struct slice u = SLICE_LIT("carol"), p = SLICE_LIT("c-pw");
     assert_int_equal(auth_check_password(a, &u, &p), AUTH_OK);
-    assert_int_equal(auth_user_count(a), 3);
+    assert_int_equal(auth_user_count(a), 4);
     auth_unref(a);
     free(alice);
     free(bob);
@@ -321,6 +418,8 @@ static void test_mosquitto_passwd_interop(void **state)
     free(bob2);
     free(carol);
     free(carol2);
+    free(erin);
+    free(erin2);
 }
 
 int main(int argc, char **argv)
@@ -335,6 +434,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_mosquitto_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apollo_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scram, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdin_password, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mosquitto_passwd_interop, setup, teardown),

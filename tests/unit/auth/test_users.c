@@ -80,8 +80,8 @@ static void test_passwd_errors(void **state)
     expect_error(AUTH_FMT_MOSQUITTO, ":x\n", 3, "pw:1: missing user name before ':'");
     expect_error(AUTH_FMT_MOSQUITTO, "a:\n", 3, "pw:1: user 'a': empty password");
     expect_error(AUTH_FMT_MOSQUITTO, "a:plain\n", 8,
-                 "pw:1: user 'a': password is not a hash ($7$, $6$ or $argon2id$); hash the "
-                 "file with petrel-passwd -U");
+                 "pw:1: user 'a': password is not a hash ($7$, $6$, $argon2id$ or $scram$); "
+                 "hash the file with petrel-passwd -U");
     expect_error(AUTH_FMT_MOSQUITTO, "\n\na:$7$x$y$z", 11,
                  "pw:3: user 'a': iteration count is not a number from 1 to 2147483647");
     expect_error(AUTH_FMT_MOSQUITTO, "a:$6$AAAA$AAAA\n", 15,
@@ -94,8 +94,8 @@ static void test_passwd_errors(void **state)
                  "pw:4: duplicate user 'a' (first defined on line 1)");
     /* Control bytes in a name are escaped in the message. */
     expect_error(AUTH_FMT_MOSQUITTO, "\x1b[2J:p\n", 7,
-                 "pw:1: user '\\x1b[2J': password is not a hash ($7$, $6$ or $argon2id$); hash "
-                 "the file with petrel-passwd -U");
+                 "pw:1: user '\\x1b[2J': password is not a hash ($7$, $6$, $argon2id$ or "
+                 "$scram$); hash the file with petrel-passwd -U");
 }
 
 /* The committed Apollo users.properties fixture, every form in it. */

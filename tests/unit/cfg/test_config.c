@@ -139,6 +139,13 @@ static void test_every_option_valid(void **state)
                        "max_topic_levels 65535\n"
                        "max_subscriptions 7\n"
                        "connect_timeout 3600\n"
+                       "max_client_id_length 23\n"
+                       "max_qos 1\n"
+                       "retain_available false\n"
+                       "reason_strings false\n"
+                       "response_information reply/to me/\n"
+                       "server_reference other.example.com:1884 [::1]:1883 10.0.0.1\n"
+                       "server_reference_mode moved\n"
                        "sys_interval 0\n"
                        "log_dest file ../log/petrel.log\n"
                        "log_type error\n";
@@ -176,6 +183,13 @@ static void test_every_option_valid(void **state)
     assert_int_equal(c.max_topic_levels, 65535);
     assert_int_equal(c.max_subscriptions, 7);
     assert_int_equal(c.connect_timeout, 3600);
+    assert_int_equal(c.max_client_id_length, 23);
+    assert_int_equal(c.max_qos, 1);
+    assert_false(c.retain_available);
+    assert_false(c.reason_strings);
+    assert_string_equal(c.response_information, "reply/to me/");
+    assert_string_equal(c.server_reference, "other.example.com:1884 [::1]:1883 10.0.0.1");
+    assert_int_equal(c.server_reference_mode, CONFIG_REDIRECT_MOVED);
     assert_int_equal(c.sys_interval, 0);
     assert_int_equal(c.log_dest, LOG_DEST_FILE);
     assert_string_equal(c.log_file, "../log/petrel.log");
@@ -262,8 +276,8 @@ static void test_error_texts(void **state)
                  NAME ":1: persistence_sync: expected full | normal | off, got 'always'");
     expect_error("persistence_sync off now\n",
                  NAME ":1: persistence_sync: unexpected 'now' after the value");
-    expect_error("persistence_max_size 1k\n",
-                 NAME ":1: persistence_max_size: 1k is out of range (0 or 64k or more)");
+    expect_error("persistence_max_size 64k\n",
+                 NAME ":1: persistence_max_size: 64k is out of range (0 or 1M or more)");
     expect_error("max_keepalive 10x\n",
                  NAME ":1: max_keepalive: expected a whole number, got '10x'");
     expect_error("max_keepalive 10 20\n",
@@ -298,6 +312,47 @@ static void test_error_texts(void **state)
                                             "information, debug, all or none, got 'verbose'");
     expect_error("log_type error warning\n",
                  NAME ":1: log_type: unexpected 'warning' after the value");
+}
+
+/* The MQTT 5 options: their defaults, words and checked strings. */
+static void test_mqtt5_options(void **state)
+{
+    struct config c;
+    assert_int_equal(load(&c, ""), 0);
+    assert_int_equal(c.max_qos, 2);
+    assert_true(c.retain_available);
+    assert_true(c.reason_strings);
+    assert_null(c.response_information);
+    assert_null(c.server_reference);
+    assert_int_equal(c.server_reference_mode, CONFIG_REDIRECT_SHUTDOWN);
+    assert_int_equal(c.max_client_id_length, 65535);
+    config_fini(&c);
+    assert_int_equal(load(&c, "server_reference_mode temporary\nserver_reference h\n"), 0);
+    assert_int_equal(c.server_reference_mode, CONFIG_REDIRECT_TEMPORARY);
+    config_fini(&c);
+    expect_error("server_reference_mode later\n",
+                 NAME ":1: server_reference_mode: expected shutdown | temporary | moved, got "
+                      "'later'");
+    expect_error("server_reference_mode moved now\n",
+                 NAME ":1: server_reference_mode: unexpected 'now' after the value");
+    expect_error("response_information a/+/\n",
+                 NAME ":1: response_information: must not contain the wildcards '+' or '#'");
+    expect_error("response_information a\x01\n",
+                 NAME ":1: response_information: must be UTF-8 text without control characters");
+    expect_error("response_information \xc3\x28\n",
+                 NAME ":1: response_information: must be UTF-8 text without control characters");
+    expect_error("server_reference host:0\n",
+                 NAME ":1: server_reference: 'host:0' is not HOST, HOST:PORT or [IPV6]:PORT");
+    expect_error("server_reference a b:65536\n",
+                 NAME ":1: server_reference: 'b:65536' is not HOST, HOST:PORT or [IPV6]:PORT");
+    expect_error("server_reference [::1\n",
+                 NAME ":1: server_reference: '[::1' is not HOST, HOST:PORT or [IPV6]:PORT");
+    expect_error("server_reference [::1]x\n",
+                 NAME ":1: server_reference: '[::1]x' is not HOST, HOST:PORT or [IPV6]:PORT");
+    expect_error("server_reference bad_name\n",
+                 NAME ":1: server_reference: 'bad_name' is not HOST, HOST:PORT or [IPV6]:PORT");
+    expect_error("server_reference h:\n",
+                 NAME ":1: server_reference: 'h:' is not HOST, HOST:PORT or [IPV6]:PORT");
 }
 
 static void test_unknown_and_suggestions(void **state)
@@ -558,6 +613,9 @@ static void test_reference_mentions_every_option(void **state)
                                 "reload |"));
     assert_non_null(strstr(doc, "| `max_connections` | `-1..2147483647` | `-1` | listener |"));
     assert_non_null(strstr(doc, "| `acl_file` | `PATH` | none | global | reload |"));
+    assert_non_null(strstr(doc, "| `server_reference_mode` | `shutdown \\| temporary \\| moved` | "
+                                "`shutdown` | global | restart |"));
+    assert_non_null(strstr(doc, "| `response_information` | `PREFIX` | none | global |"));
     assert_non_null(strstr(doc, "| `log_type` | `error \\| warning \\| notice \\| information "
                                 "\\| debug \\| all \\| none` | `error, warning, notice, "
                                 "information` |"));
@@ -587,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_every_option_missing_value),
         cmocka_unit_test(test_every_number_range),
         cmocka_unit_test(test_error_texts),
+        cmocka_unit_test(test_mqtt5_options),
         cmocka_unit_test(test_unknown_and_suggestions),
         cmocka_unit_test(test_listener_scoping),
         cmocka_unit_test(test_too_many_listeners),

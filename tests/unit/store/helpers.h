@@ -28,8 +28,7 @@ static inline char *th_tmpdir(void)
     return mkdtemp(path) ? strdup(path) : NULL;
 }
 
-static inline int th_unlink_cb(const char *path, const struct stat *st, int flag,
-                               struct FTW *ftw)
+static inline int th_unlink_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -173,8 +172,8 @@ static inline int th_dump_entry(void *arg, const struct store_entry_rec *e)
 {
     FILE *f = arg;
     fprintf(f, "entry %llu sess=%llu msg=%llu qos=%u flags=%u state=%u pid=%u id=%u\n",
-            (unsigned long long)e->seq, (unsigned long long)e->sess,
-            (unsigned long long)e->msg, e->qos, e->flags, e->state, e->pid, e->sub_id);
+            (unsigned long long)e->seq, (unsigned long long)e->sess, (unsigned long long)e->msg,
+            e->qos, e->flags, e->state, e->pid, e->sub_id);
     return 0;
 }
 
