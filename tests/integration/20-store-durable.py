@@ -152,25 +152,25 @@ def full_store_refuses_publishes_and_keeps_serving():
     # stored, so v5 gets PUBACK/PUBREC 0x97 (Quota exceeded), a 3.1.1
     # publisher (which has no such code) is disconnected so it re-sends later;
     # QoS 0 still flows and what was stored before is delivered.
-    with durable(["persistence_max_size 160k"]) as b:
+    with durable(["persistence_max_size 1M"]) as b:
         park(b, "full-sub", "full/#")
         live = client.connect(b, "full-live")
         live.subscribe("full/#", qos=0)
         pub = client.connect(b, "full-pub", version=5)
         accepted = 0
         refused = None
-        for i in range(200):
-            ack = pub.publish("full/t", b"%04d" % i + b"x" * 4000, qos=1)
+        for i in range(400):
+            ack = pub.publish("full/t", b"%04d" % i + b"x" * 16000, qos=1)
             if ack.rc == 0x97:
                 refused = i
                 break
             assert ack.rc == 0, ack
             accepted += 1
         assert refused is not None and accepted > 0, (accepted, refused)
-        rec = pub.publish("full/t", b"q2" + b"x" * 4000, qos=2)
+        rec = pub.publish("full/t", b"q2" + b"x" * 16000, qos=2)
         assert rec.rc == 0x97, rec
         v4 = client.connect(b, "full-v4")
-        v4.send(client.P.publish("full/t", b"x" * 4000, 1, mid=7, version=4))
+        v4.send(client.P.publish("full/t", b"x" * 16000, 1, mid=7, version=4))
         v4.expect_closed()
         pub.publish("full/zero", b"qos0 still flows", qos=0)
         live.wait_for("PUBLISH")
