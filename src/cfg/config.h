@@ -32,6 +32,7 @@ struct config_listener {
     uint16_t port;      /* 0 = an ephemeral port (tests); the bound port is logged */
     char *address;      /* owned; NULL = the default address "127.0.0.1" */
     int max_connections; /* -1 = unlimited */
+    uint32_t max_topic_alias; /* Topic Aliases a v5 client may use here (mosquitto's key); 0 = none */
 };
 
 enum log_dest_kind {
@@ -74,6 +75,7 @@ struct config {
     uint32_t max_topic_levels;
     uint32_t max_subscriptions;     /* per client, 0 = unlimited */
     uint32_t connect_timeout;       /* seconds until CONNECT must have arrived */
+    uint32_t receive_maximum;       /* v5 Receive Maximum announced to clients, 1..65535 */
 
     /* $SYS */
     uint32_t sys_interval; /* seconds, 0 = off */

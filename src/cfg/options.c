@@ -40,6 +40,11 @@ const struct cfg_option cfg_options[] = {
      "to 32."},
     {"max_connections", CFG_INT, CFG_F_LISTENER, L(max_connections), -1, -1, INT_MAX, NULL,
      "Connections this listener accepts at once; -1 = unlimited."},
+    {"max_topic_alias", CFG_U32, CFG_F_LISTENER, L(max_topic_alias), 10, 0, 65535, NULL,
+     "Topic Aliases an MQTT 5 client on this listener may use (announced as Topic Alias Maximum "
+     "in CONNACK; 0 = none). It also bounds the aliases the broker assigns to the topics it "
+     "sends to a client that accepts them: at most the smaller of this and the client's own "
+     "maximum, the least recently used one reassigned when all are taken."},
     {"threads", CFG_INT, 0, G(threads), 0, 0, 1024, NULL,
      "Worker threads, each with its own event loop; 0 = one per CPU the process may run on."},
     {"allow_anonymous", CFG_BOOL, CFG_F_RELOAD, G(allow_anonymous), 0, 0, 1, NULL,
@@ -75,6 +80,10 @@ const struct cfg_option cfg_options[] = {
      "Most `/`-separated levels in a topic name or filter."},
     {"max_subscriptions", CFG_U32, 0, G(max_subscriptions), 0, 0, UINT32_MAX, NULL,
      "Subscriptions one client may hold; 0 = unlimited."},
+    {"receive_maximum", CFG_U32, 0, G(receive_maximum), 65535, 1, 65535, NULL,
+     "QoS 1 and 2 messages an MQTT 5 client may have sent and not yet had acknowledged "
+     "(announced as Receive Maximum in CONNACK when below 65535). A client that goes over it is "
+     "disconnected with reason 0x93."},
     {"connect_timeout", CFG_U32, 0, G(connect_timeout), 10, 1, 3600, NULL,
      "Seconds a new connection has to send CONNECT before it is closed."},
     {"sys_interval", CFG_U32, 0, G(sys_interval), 10, 0, 86400, NULL,

@@ -110,6 +110,7 @@ static void test_every_option_valid(void **state)
     struct config c;
     const char *text = "listener 1883\n"
                        "max_connections 100\n"
+                       "max_topic_alias 0\n"
                        "listener 61613 0.0.0.0\n"
                        "listener 0 ::1\n"
                        "max_connections -1\n"
@@ -133,6 +134,7 @@ static void test_every_option_valid(void **state)
                        "max_topic_levels 65535\n"
                        "max_subscriptions 7\n"
                        "connect_timeout 3600\n"
+                       "receive_maximum 1\n"
                        "sys_interval 0\n"
                        "log_dest file ../log/petrel.log\n"
                        "log_type error\n";
@@ -141,6 +143,8 @@ static void test_every_option_valid(void **state)
     assert_int_equal(c.listeners[0].port, 1883);
     assert_null(c.listeners[0].address);
     assert_int_equal(c.listeners[0].max_connections, 100);
+    assert_int_equal(c.listeners[0].max_topic_alias, 0);
+    assert_int_equal(c.listeners[1].max_topic_alias, 10); /* mosquitto's default */
     assert_int_equal(c.listeners[1].port, 61613);
     assert_string_equal(c.listeners[1].address, "0.0.0.0");
     assert_int_equal(c.listeners[1].max_connections, -1);
@@ -167,6 +171,7 @@ static void test_every_option_valid(void **state)
     assert_int_equal(c.max_topic_levels, 65535);
     assert_int_equal(c.max_subscriptions, 7);
     assert_int_equal(c.connect_timeout, 3600);
+    assert_int_equal(c.receive_maximum, 1);
     assert_int_equal(c.sys_interval, 0);
     assert_int_equal(c.log_dest, LOG_DEST_FILE);
     assert_string_equal(c.log_file, "../log/petrel.log");
