@@ -102,6 +102,8 @@ void client_send_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reaso
 {
     struct mqtt_ack a = {.type = type, .packet_id = pid, .reason = reason};
     size_t n = mqtt_ack_encode(NULL, 0, &a, c->version);
+    if (c->max_packet_out && n > c->max_packet_out)
+        return; /* not sent at all [MQTT-3.1.2-24]; it carries nothing to leave out */
     uint8_t *p = client_out_reserve(c, n);
     if (p == NULL)
         return;
@@ -175,8 +177,14 @@ void client_close(struct client *c, uint8_t reason, bool send_disconnect, bool s
     if (c->sess) {
         struct session *s = c->sess;
         c->sess = NULL;
-        if (s->client == c)
+        if (s->client == c) {
+            atomic_store(&s->online, false);
+            /* Messages from shared subscriptions go to a connected member
+             * (route.c); not on a takeover, where the session goes on. */
+            if (reason != MQTT_RC_SESSION_TAKEN_OVER)
+                broker_share_handoff(w, s);
             session_detach(w, s, w->now_ms);
+        }
     }
     c->state = CLIENT_CLOSING;
     conn_want(&c->conn, 0);
@@ -342,5 +350,7 @@ void client_free(struct client *c)
     atomic_fetch_sub(&w->srv->listener_conns[c->listener], 1);
     free(c->username);
     msg_unref(c->will);
+    alias_in_fini(&c->alias_in);
+    alias_out_fini(&c->alias_out);
     free(c);
 }
