@@ -7,6 +7,11 @@
 
 paho's network thread (loop_start) is stopped when the block ends; automatic
 reconnection is off, so a broker-side close stays closed.
+
+MQTT 5 properties are dicts keyed by paho's property names, e.g.
+{"ResponseTopic": "r", "UserProperty": [("k", "v")]}; props() builds them.
+Received messages keep paho's `properties` object (absent attributes are
+properties that were not sent).
 """
 
 import queue
@@ -18,8 +23,26 @@ try:
     import paho.mqtt.client as mqtt
     from paho.mqtt.properties import Properties
     from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.subscribeoptions import SubscribeOptions
 except ImportError:  # checked by require()
     mqtt = None
+
+
+def props(packet, values):
+    """A paho Properties for packet ("CONNECT", "PUBLISH", "SUBSCRIBE", ...)
+    from a dict of property names to values (None or {} gives None)."""
+    if not values:
+        return None
+    p = Properties(getattr(PacketTypes, packet))
+    for k, v in values.items():
+        setattr(p, k, v)
+    return p
+
+
+def prop(msg, name, default=None):
+    """A property of a received message, or default when it was not sent."""
+    p = getattr(msg, "properties", None)
+    return getattr(p, name, default) if p is not None else default
 
 
 def require():
@@ -32,11 +55,13 @@ class Client:
     unless connect=False (then call connect())."""
 
     def __init__(self, broker, client_id="", version=4, clean=True, keepalive=60,
-                 username=None, password=None, will=None, session_expiry=None, connect=True):
+                 username=None, password=None, will=None, session_expiry=None, connect=True,
+                 properties=None):
         require()
         proto = {3: mqtt.MQTTv31, 4: mqtt.MQTTv311, 5: mqtt.MQTTv5}[version]
         self.broker, self.version, self.clean = broker, version, clean
         self.keepalive, self.session_expiry = keepalive, session_expiry
+        self.connect_props = dict(properties or {})
         self.events = queue.Queue()
         self.messages_q = queue.Queue()
         self.c = mqtt.Client(client_id=client_id, protocol=proto,
@@ -50,6 +75,8 @@ class Client:
         self.c.on_connect = self._on_connect
         self.c.on_subscribe = lambda c, u, mid, granted, *props: self.events.put(
             ("subscribe", mid, granted))
+        self.c.on_unsubscribe = lambda c, u, mid, *rest: self.events.put(
+            ("unsubscribe", mid, rest[1] if len(rest) > 1 else None))
         self.c.on_message = lambda c, u, msg: self.messages_q.put(msg)
         self.c.on_disconnect = lambda c, u, rc, *props: self.events.put(("disconnect", rc))
         self.started = False
@@ -57,6 +84,7 @@ class Client:
             self.connect()
 
     def _on_connect(self, c, u, flags, rc, props=None):
+        self.connack_props = props
         self.events.put(("connect", flags, rc))
 
     def __enter__(self):
@@ -81,10 +109,11 @@ class Client:
         kw = {}
         if self.version == 5:
             kw["clean_start"] = self.clean
+            values = dict(self.connect_props)
             if self.session_expiry is not None:
-                p = Properties(PacketTypes.CONNECT)
-                p.SessionExpiryInterval = self.session_expiry
-                kw["properties"] = p
+                values["SessionExpiryInterval"] = self.session_expiry
+            if values:
+                kw["properties"] = props("CONNECT", values)
         self.c.connect(self.broker.host, self.broker.port, self.keepalive, **kw)
         self.c.loop_start()
         self.started = True
@@ -93,14 +122,30 @@ class Client:
             raise AssertionError("paho: CONNACK code %r, expected %r" % (rc, expect_rc))
         return flags, rc
 
-    def subscribe(self, topic, qos=0):
-        result, mid = self.c.subscribe(topic, qos)
+    def subscribe(self, topic, qos=0, no_local=False, rap=False, rh=0, properties=None):
+        """SUBSCRIBE; v5 takes the subscription options and properties (e.g.
+        {"SubscriptionIdentifier": 3}). Returns paho's granted list."""
+        if self.version == 5:
+            opts = SubscribeOptions(qos=qos, noLocal=no_local, retainAsPublished=rap,
+                                    retainHandling=rh)
+            result, mid = self.c.subscribe(topic, options=opts,
+                                           properties=props("SUBSCRIBE", properties))
+        else:
+            result, mid = self.c.subscribe(topic, qos)
         assert result == mqtt.MQTT_ERR_SUCCESS, "paho subscribe: %s" % result
         return self._event("subscribe", mid=mid)[2]
 
-    def publish(self, topic, payload, qos=0, retain=False, timeout=10):
-        """Publishes and waits (bounded) until paho reports it complete."""
-        info = self.c.publish(topic, payload, qos, retain)
+    def unsubscribe(self, topic):
+        """UNSUBSCRIBE; returns the v5 reason codes (None before v5)."""
+        result, mid = self.c.unsubscribe(topic)
+        assert result == mqtt.MQTT_ERR_SUCCESS, "paho unsubscribe: %s" % result
+        return self._event("unsubscribe", mid=mid)[2]
+
+    def publish(self, topic, payload, qos=0, retain=False, timeout=10, properties=None):
+        """Publishes and waits (bounded) until paho reports it complete;
+        properties: a dict of v5 PUBLISH properties."""
+        info = self.c.publish(topic, payload, qos, retain,
+                              properties=props("PUBLISH", properties))
         info.wait_for_publish(env.scaled(timeout))
         if not info.is_published():
             raise AssertionError("paho: publish on %s not complete within %.0fs"
