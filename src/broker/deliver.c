@@ -10,7 +10,11 @@
  * PUBCOMP or a PUBREC >= 0x80 gives one back, never above the start value;
  * at zero no QoS 1/2 PUBLISH is sent [MQTT-3.3.4-9] [MQTT-4.9.0-2], but
  * everything else is [MQTT-3.3.4-10]. The quota is the connection's, not
- * the session's: PUBRELs re-sent after a reconnect take none.
+ * the session's: PUBRELs re-sent after a reconnect take none, and the end
+ * of an exchange whose PUBLISH went out on an earlier connection gives none
+ * back either (4.9 only caps the quota at its start value; giving one back
+ * there could put more PUBLISHes of this connection in flight than the
+ * client's Receive Maximum).
  *
  * Expiry: a message whose Message Expiry Interval has passed before it is
  * sent to a subscriber is dropped for that subscriber [MQTT-3.3.2-5]: on
@@ -136,6 +140,7 @@ static void start_inflight(struct client *c, struct session *s, struct omsg *o)
         return;
     }
     c->send_quota--;
+    o->sent_here = true;
     o->seq = s->next_seq++;
     o->state = o->qos == 1 ? OMSG_WAIT_PUBACK : OMSG_WAIT_PUBREC;
     list_push(&s->inflight, &o->node);
@@ -155,6 +160,7 @@ static void resend_one(struct client *c, struct session *s)
         return;
     }
     c->send_quota--;
+    o->sent_here = true;
     list_push(&s->inflight, &o->node);
 }
 
@@ -262,6 +268,7 @@ void broker_resume_session(struct client *c)
     list_for_each_safe(n, tmp, &s->inflight)
     {
         struct omsg *o = list_entry(n, struct omsg, node);
+        o->sent_here = false;
         if (o->state == OMSG_WAIT_PUBCOMP) {
             client_send_ack(c, MQTT_PUBREL, o->pid, 0); /* never held back [MQTT-3.3.4-10] */
         } else {
@@ -278,8 +285,9 @@ void broker_outgoing_done(struct client *c, struct omsg *o)
     struct session *s = c->sess;
     list_unlink(&o->node);
     s->inflight_count--;
-    session_omsg_free(c->w, o);
-    if (c->send_quota < c->window) /* never above the start value (4.9) */
+    /* Never above the start value (4.9); nothing for an earlier connection's. */
+    if (o->sent_here && c->send_quota < c->window)
         c->send_quota++;
+    session_omsg_free(c->w, o);
     broker_pump(s);
 }

@@ -53,6 +53,20 @@ static void inbound_end(struct client *c)
         c->rx_unacked--;
 }
 
+/* Counts one more inbound exchange, or disconnects with 0x93 when that is
+ * more than our Receive Maximum [MQTT-3.3.4-7]. Returns false when closed. */
+static bool inbound_admit(struct client *c)
+{
+    if (c->receive_max && c->rx_unacked >= c->receive_max) {
+        client_protocol_error(c, MQTT_RC_RECEIVE_MAXIMUM_EXCEEDED,
+                              "more unacknowledged QoS 1/2 PUBLISHes than our Receive Maximum "
+                              "[MQTT-3.3.4-7]");
+        return false;
+    }
+    inbound_begin(c);
+    return true;
+}
+
 /* Acknowledges a QoS 1/2 PUBLISH that was not delivered. */
 static void refuse_publish(struct client *c, const struct mqtt_publish *p, struct slice topic,
                            uint8_t rc, const char *why)
@@ -137,8 +151,9 @@ static bool qos2_id_in_use(struct client *c, const struct mqtt_publish *p, struc
          * delivered again [MQTT-4.3.3-10] [MQTT-3.3.1-1]. A re-send after a
          * reconnect counts against this connection's Receive Maximum. */
         if (!e->counted) {
+            if (!inbound_admit(c))
+                return true;
             e->counted = true;
-            inbound_begin(c);
         }
         client_send_ack(c, MQTT_PUBREC, p->packet_id, 0);
         return true;
@@ -205,15 +220,8 @@ void broker_handle_publish(struct client *c, const struct mqtt_frame *f)
         topic = p.topic;
     if (p.qos > 0 && qos2_id_in_use(c, &p, topic))
         return;
-    if (p.qos > 0) {
-        if (c->receive_max && c->rx_unacked >= c->receive_max) {
-            client_protocol_error(c, MQTT_RC_RECEIVE_MAXIMUM_EXCEEDED,
-                                  "more unacknowledged QoS 1/2 PUBLISHes than our Receive "
-                                  "Maximum [MQTT-3.3.4-7]");
-            return;
-        }
-        inbound_begin(c);
-    }
+    if (p.qos > 0 && !inbound_admit(c))
+        return;
     uint8_t refuse = check_publish(c, &p, topic, &why);
     if (refuse && p.qos == 0 && refuse == MQTT_RC_PAYLOAD_FORMAT_INVALID) {
         client_protocol_error(c, refuse, why); /* QoS 0 has no acknowledgement to carry it */

@@ -71,6 +71,7 @@ struct omsg *session_omsg_new(struct worker *w, struct delivery *d)
     o->qos = d->qos;
     o->state = OMSG_QUEUED;
     o->retain = d->retain;
+    o->sent_here = false;
     STAT_ADD(w, store_messages, 1);
     STAT_ADD(w, store_bytes, msg_size(o->msg));
     return o;

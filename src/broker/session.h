@@ -60,6 +60,7 @@ struct omsg {
     uint8_t qos;
     uint8_t state; /* enum omsg_state */
     bool retain;
+    bool sent_here; /* its PUBLISH went out on the current connection (send quota) */
 };
 
 /* An incoming QoS 2 packet id awaiting PUBREL [MQTT-4.3.3-10]. */
