@@ -73,7 +73,7 @@ const handlers = {
     publish: (cmd) => client.publish(cmd.topic, cmd.payload, {
         qos: cmd.qos || 0, retain: !!cmd.retain, properties: cmd.properties,
     }, (err, packet) => emit({ ev: 'published', tag: cmd.tag, error: errText(err),
-        reasonCode: packet && packet.reasonCode })),
+        reasonCode: err && err.code !== undefined ? err.code : packet && packet.reasonCode })),
     publish_many: publishMany,
     end: (cmd) => client.end(!!cmd.force, () => emit({ ev: 'ended' })),
     exit: () => process.exit(0),
