@@ -31,7 +31,7 @@ from . import env, procs, testing
 # Keys only Petrel has: a config with one of them cannot run on mosquitto.
 PETREL_ONLY_KEYS = {"threads", "users_file", "groups_file", "connect_timeout",
                     "max_write_buffer", "max_topic_length", "max_topic_levels",
-                    "max_subscriptions"}
+                    "max_subscriptions", "receive_maximum"}
 SANITIZER_RE = re.compile(r"(ERROR|WARNING): (AddressSanitizer|LeakSanitizer|ThreadSanitizer)"
                           r"|runtime error:|UndefinedBehaviorSanitizer")
 PETREL_LISTEN_RE = re.compile(r"listening on (\S+) port (\d+)")
