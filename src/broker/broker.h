@@ -47,7 +47,9 @@ struct route_result {
 };
 
 /* Sends m to every matching subscription, on this worker or via the
- * outbox of the session's owner. Does not take m's reference. */
+ * outbox of the session's owner; when every match is a QoS 1/2 delivery to
+ * a session whose queue is full (matched == full), to none of them (each
+ * counted as dropped). Does not take m's reference. */
 struct route_result broker_route(struct worker *w, struct msg *m);
 
 /* Passes a delivery that came through a shared subscription to another

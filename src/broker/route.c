@@ -180,22 +180,50 @@ void broker_outbox_push(struct worker *w, struct delivery *d)
     loop_request_pass(&w->loop); /* the pass end posts the outboxes */
 }
 
+/* Every match is a QoS 1/2 delivery to a session whose queue is at its
+ * limit (the flag is read without the owner's lock: a hint). */
+static uint32_t count_full(struct worker *w)
+{
+    uint32_t full = 0;
+    for (uint32_t i = 0; i < w->nmatches; i++) {
+        const struct delivery *d = &w->matches[i];
+        if (d->qos > 0 && atomic_load_explicit(&d->sess->queue_full, memory_order_relaxed))
+            full++;
+    }
+    return full;
+}
+
+/* Releases the collected matches without delivering them. */
+static void drop_matches(struct worker *w)
+{
+    for (uint32_t i = 0; i < w->nmatches; i++) {
+        struct delivery *d = &w->matches[i];
+        d->msg = NULL; /* not referenced yet */
+        broker_delivery_drop(d);
+        if (d->sess->owner != w)
+            session_unref(d->sess);
+    }
+    STAT_ADD(w, publish_dropped, w->nmatches);
+}
+
 struct route_result broker_route(struct worker *w, struct msg *m)
 {
     struct route_ctx rc = {w, m, false};
-    struct route_result r = {0, 0};
     w->nmatches = 0;
     subtree_match(&w->srv->subs, m->topic, on_entry, on_share, &rc);
     if (rc.dedupe)
         dedupe(w);
+    struct route_result r = {w->nmatches, count_full(w)};
+    if (r.matched > 0 && r.full == r.matched) {
+        /* Nobody has room: no copy goes anywhere, so the publisher's 0x97
+         * (publish.c) is the whole truth, and a retry cannot duplicate. */
+        drop_matches(w);
+        w->nmatches = 0;
+        return r;
+    }
     for (uint32_t i = 0; i < w->nmatches; i++) {
         struct delivery *d = &w->matches[i];
         d->msg = msg_ref(m);
-        r.matched++;
-        /* A queue at its limit drops what arrives (read without the
-         * owner's lock: a hint for the publisher's reason code 0x97). */
-        if (d->qos > 0 && atomic_load_explicit(&d->sess->queue_full, memory_order_relaxed))
-            r.full++;
         if (d->sess->owner == w)
             broker_deliver(w, d);
         else
