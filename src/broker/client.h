@@ -90,8 +90,8 @@ struct client {
     uint16_t window;        /* outgoing QoS 1/2 inflight limit for this client */
     uint32_t send_quota;    /* QoS 1/2 PUBLISHes we may still send now (deliver.c), <= window */
     uint32_t max_packet_out; /* client's Maximum Packet Size, 0 = none */
-    uint16_t receive_max;   /* our Receive Maximum for it (v5); 0 = not enforced */
-    uint32_t rx_unacked;    /* QoS 1/2 PUBLISHes received here, PUBACK/PUBCOMP not yet sent */
+    uint16_t receive_max;    /* our Receive Maximum for it (v5); 0 = not enforced */
+    uint32_t rx_unacked;     /* QoS 1/2 PUBLISHes received here, PUBACK/PUBCOMP not yet sent */
     struct alias_in alias_in;   /* the client's Topic Aliases (v5, this connection only) */
     struct alias_out alias_out; /* ours, for topics we send it (v5, this connection only) */
     uint64_t created_ms;

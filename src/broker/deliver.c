@@ -102,8 +102,8 @@ static size_t publish_size(struct client *c, struct mqtt_publish *p, const struc
 /* Encodes one PUBLISH into c's output. Returns false (nothing written)
  * when it exceeds the client's Maximum Packet Size [MQTT-3.1.2-24] or the
  * client is closing. */
-static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uint16_t pid,
-                         bool dup, bool retain, const struct subids *ids)
+static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uint16_t pid, bool dup,
+                         bool retain, const struct subids *ids)
 {
     struct mqtt_publish p;
     memset(&p, 0, sizeof p);

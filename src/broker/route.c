@@ -94,14 +94,14 @@ static bool member_online(const struct sub_entry *e)
 }
 
 /* One member of g, round-robin among the connected members other than
- * `not`; when none is connected and `any` is set, round-robin among all.
+ * `skip`; when none is connected and `any` is set, round-robin among all.
  * NULL when there is no candidate. Tree read lock held. */
-static const struct sub_entry *share_pick(struct share_group *g, const struct session *not,
+static const struct sub_entry *share_pick(struct share_group *g, const struct session *skip,
                                           bool any)
 {
     uint32_t online = 0;
     for (uint32_t i = 0; i < g->count; i++)
-        if (g->members[i].sess != not && member_online(&g->members[i]))
+        if (g->members[i].sess != skip && member_online(&g->members[i]))
             online++;
     if (online == 0 && (!any || g->count == 0))
         return NULL;
@@ -111,7 +111,7 @@ static const struct sub_entry *share_pick(struct share_group *g, const struct se
     uint32_t k = turn % online;
     for (uint32_t i = 0; i < g->count; i++) {
         const struct sub_entry *e = &g->members[i];
-        if (e->sess != not && member_online(e) && k-- == 0)
+        if (e->sess != skip && member_online(e) && k-- == 0)
             return e;
     }
     return NULL; /* not reached: online counted these */
@@ -247,14 +247,14 @@ void broker_flush_outboxes(struct worker *w)
 struct reroute_ctx {
     struct worker *w;
     struct delivery *d;
-    const struct session *not;
+    const struct session *skip;
     bool found;
 };
 
 static void reroute_pick(void *arg, struct share_group *g)
 {
     struct reroute_ctx *x = arg;
-    const struct sub_entry *e = share_pick(g, x->not, false);
+    const struct sub_entry *e = share_pick(g, x->skip, false);
     if (e == NULL)
         return;
     struct delivery *d = x->d;

@@ -109,7 +109,7 @@ struct session {
     struct list resend;   /* struct omsg, inflight from an earlier connection, in send order */
     uint32_t inflight_count; /* on inflight and resend */
     uint16_t next_pid;
-    uint64_t next_seq;       /* struct omsg.seq of the next first transmission */
+    uint64_t next_seq; /* struct omsg.seq of the next first transmission */
 
     struct in_qos2 *in_qos2; /* incoming QoS 2 ids awaiting PUBREL */
     uint32_t in_qos2_count, in_qos2_cap;

@@ -315,8 +315,7 @@ void subtree_match(struct subtree *t, struct slice topic, subtree_match_cb on_en
     pthread_rwlock_unlock(&t->lock);
 }
 
-void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn,
-                         void *arg)
+void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn, void *arg)
 {
     pthread_rwlock_rdlock(&t->lock);
     fn(arg, g);

@@ -94,8 +94,7 @@ void subtree_match(struct subtree *t, struct slice topic, subtree_match_cb on_en
 
 /* Calls fn(arg, g) with the read lock held, so g's members may be read
  * (g may have been unlinked: then it has none). Any thread. */
-void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn,
-                         void *arg);
+void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn, void *arg);
 
 /* References to a group (see above); unref frees it at zero. Any thread. */
 static inline struct share_group *subtree_group_ref(struct share_group *g)

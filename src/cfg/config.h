@@ -32,7 +32,7 @@ struct config_listener {
     uint16_t port;      /* 0 = an ephemeral port (tests); the bound port is logged */
     char *address;      /* owned; NULL = the default address "127.0.0.1" */
     int max_connections; /* -1 = unlimited */
-    uint32_t max_topic_alias; /* Topic Aliases a v5 client may use here (mosquitto's key); 0 = none */
+    uint32_t max_topic_alias; /* v5 Topic Aliases a client may use here; 0 = none */
 };
 
 enum log_dest_kind {
