@@ -58,7 +58,7 @@ function attach(c) {
     c.on('message', (topic, payload, packet) => emit({
         ev: 'message', topic, payload: payload.toString('utf8'),
         payload_hex: payload.toString('hex'), qos: packet.qos, retain: !!packet.retain,
-        dup: !!packet.dup, properties: plain(packet.properties),
+        dup: !!packet.dup, properties: packet.properties || {},
     }));
     c.on('disconnect', (packet) => emit({ ev: 'disconnect', reasonCode: packet.reasonCode }));
     c.on('close', () => emit({ ev: 'close' }));
@@ -162,7 +162,7 @@ const handlers = {
     publish: (cmd) => client.publish(cmd.topic, cmd.payload, {
         qos: cmd.qos || 0, retain: !!cmd.retain, properties: cmd.properties,
     }, (err, packet) => emit({ ev: 'published', tag: cmd.tag, error: errText(err),
-        reasonCode: packet && packet.reasonCode })),
+        reasonCode: err && err.code !== undefined ? err.code : packet && packet.reasonCode })),
     publish_many: publishMany,
     end: (cmd) => client.end(!!cmd.force, () => emit({ ev: 'ended' })),
     exit: () => process.exit(0),
