@@ -14,8 +14,9 @@
 // "ev" and the fields MQTT.js gives. Automatic reconnection is off unless the
 // connect options set reconnectPeriod. Also "packet" for every CONNACK,
 // DISCONNECT and AUTH received (cmd, reasonCode, properties), so a test sees
-// the properties of a refusal too. Binary property values (correlation or
-// authentication data) are given as UTF-8 text.
+// the properties of a refusal too. Binary property values of those packets
+// (authentication data) are given as UTF-8 text; a message's properties come
+// as MQTT.js gives them (binary ones as {"type": "Buffer", "data": [...]}).
 // Enhanced authentication: the connect options may carry "authReplies", a map
 // from the broker's Authentication Data to the data of the AUTH 0x18 answer.
 'use strict';
