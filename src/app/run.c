@@ -40,8 +40,10 @@ void app_builtin_config(struct config *cfg)
     config_defaults(cfg);
     cfg->listeners[0].port = 1883;
     cfg->listeners[0].max_connections = -1;
+    cfg->listeners[0].max_topic_alias = 10;
     cfg->listeners[1].port = 61613;
     cfg->listeners[1].max_connections = -1;
+    cfg->listeners[1].max_topic_alias = 10;
     cfg->listener_count = 2;
     cfg->allow_anonymous = true;
 }

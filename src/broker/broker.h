@@ -17,6 +17,7 @@
 #include "mqtt/mqtt.h"
 
 struct msg;
+struct omsg;
 struct session;
 struct connect_req;
 
@@ -63,39 +64,66 @@ void broker_handle_ack(struct client *c, const struct mqtt_frame *f);
 void broker_handle_subscribe(struct client *c, const struct mqtt_frame *f);
 void broker_handle_unsubscribe(struct client *c, const struct mqtt_frame *f);
 
-/* route.c: sends m to every matching subscription, on this worker or via
- * the outbox of the session's owner. Returns the number of subscriptions
- * it went to. Does not take m's reference. */
-uint32_t broker_route(struct worker *w, struct msg *m);
+/* route.c: fan-out. */
 
-/* Delivers m to session s on its owner worker w, at qos with the given
- * retain flag: sends it now, queues it, or drops it (counted) when limits
- * say so. Takes ownership of one reference to m. */
-void broker_deliver(struct worker *w, struct session *s, struct msg *m, uint8_t qos, bool retain,
-                    uint32_t sub_id);
+/* What a publication reached. */
+struct route_result {
+    uint32_t matched; /* deliveries made (one per session, one per shared group) */
+    uint32_t full;    /* of those at QoS 1/2, how many went to a session whose queue is full */
+};
 
-/* broker_deliver with the stored queue entry the message has for s (0 = none). */
-void broker_deliver_entry(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                          bool retain, uint32_t sub_id, uint64_t entry);
+/* Sends m to every matching subscription, on this worker or via the
+ * outbox of the session's owner; when every match is a QoS 1/2 delivery to
+ * a session whose queue is full (matched == full), to none of them (each
+ * counted as dropped). Does not take m's reference. */
+struct route_result broker_route(struct worker *w, struct msg *m);
 
-/* Queues a delivery for session s of another worker (posted at the pass
- * end). Takes the caller's references to m and s. */
-void broker_outbox_push(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                        bool retain, uint32_t sub_id, uint64_t entry);
+/* Passes a delivery that came through a shared subscription to another
+ * connected member of its group (other than d->sess): true when it did
+ * (d's references went with it), false when there is none (d unchanged). */
+bool broker_share_reroute(struct worker *w, struct delivery *d);
+
+/* Hands the QoS 1/2 messages that came through shared subscriptions to
+ * other connected members of their groups: queued ones, and inflight QoS 1
+ * ones (a QoS 2 message already sent stays: [MQTT-4.8.2-4]
+ * [MQTT-4.8.2-5]). For a session whose client went away or that ends.
+ * Does nothing while the worker stops. */
+void broker_share_handoff(struct worker *w, struct session *s);
+
+/* Posts the deliveries collected for other workers (end of pass). */
+void broker_flush_outboxes(struct worker *w);
+
+/* Appends d (its references move) to the outbox for d->sess's worker. */
+void broker_outbox_push(struct worker *w, struct delivery *d);
+
+/* deliver.c: one session's outgoing messages. */
+
+/* Delivers d to d->sess on its owner worker w: sends it now, queues it,
+ * passes it to another member of its shared group, or drops it (counted)
+ * when limits say so. Takes d's message, group and identifiers (not its
+ * session reference). */
+void broker_deliver(struct worker *w, struct delivery *d);
+
+/* Releases what a delivery holds (message, group, identifiers). */
+void broker_delivery_drop(struct delivery *d);
 
 /* Sends s's inflight QoS 2 messages whose first send waited for a store
  * ticket up to `ticket` (durable.h). */
 void broker_send_held(struct session *s, uint32_t ticket);
 
-/* Sends queued messages while the client's window and buffer allow. */
+/* Re-sends, then sends queued messages while the client's send quota
+ * (Receive Maximum, section 4.9) and output buffer allow. */
 void broker_pump(struct session *s);
 
-/* After a reconnect: re-sends inflight messages (DUP) and PUBRELs, in
- * order [MQTT-4.4.0-1], then pumps the queue. */
+/* After a reconnect: re-sends PUBRELs at once, and the unacknowledged
+ * PUBLISHes with DUP as the send quota allows, in their original order
+ * [MQTT-4.4.0-1], the order 4.6 asks of a Client
+ * [MQTT-4.6.0-1]; then pumps the queue. */
 void broker_resume_session(struct client *c);
 
-/* Posts the deliveries collected for other workers (end of pass). */
-void broker_flush_outboxes(struct worker *w);
+/* An outgoing QoS 1/2 exchange ended (PUBACK, PUBCOMP, or PUBREC >= 0x80):
+ * frees o, returns a unit of send quota, and pumps. */
+void broker_outgoing_done(struct client *c, struct omsg *o);
 
 /* sys.c: publishes $SYS/broker/... (worker 0, every sys_interval). */
 void sys_publish(struct worker *w);

@@ -153,6 +153,8 @@ void client_send_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reaso
     size_t n = mqtt_ack_encode(NULL, 0, &a, c->version);
     if (drop_reason_if_large(c, &a.props, n))
         n = mqtt_ack_encode(NULL, 0, &a, c->version);
+    if (c->max_packet_out && n > c->max_packet_out)
+        return; /* not sent at all [MQTT-3.1.2-24]; it carries nothing to leave out */
     uint8_t *p = client_out_reserve(c, n);
     if (p == NULL)
         return;
@@ -256,8 +258,14 @@ void client_close(struct client *c, uint8_t reason, bool send_disconnect, bool s
     if (c->sess) {
         struct session *s = c->sess;
         c->sess = NULL;
-        if (s->client == c)
+        if (s->client == c) {
+            atomic_store(&s->online, false);
+            /* Messages from shared subscriptions go to a connected member
+             * (route.c); not on a takeover, where the session goes on. */
+            if (reason != MQTT_RC_SESSION_TAKEN_OVER)
+                broker_share_handoff(w, s);
             session_detach(w, s, w->now_ms);
+        }
     }
     c->state = CLIENT_CLOSING;
     conn_want(&c->conn, 0);
@@ -481,5 +489,7 @@ void client_free(struct client *c)
     msg_unref(c->will);
     if (c->eauth_state)
         c->eauth->free(c->eauth_state);
+    alias_in_fini(&c->alias_in);
+    alias_out_fini(&c->alias_out);
     free(c);
 }

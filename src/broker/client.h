@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "broker/alias.h"
 #include "broker/server.h"
 #include "mqtt/mqtt.h"
 #include "net/conn.h"
@@ -61,6 +62,7 @@ struct connect_req {
     uint32_t session_expiry; /* v5 property, or 0 / never for 3.1.1 */
     uint16_t receive_max;    /* client's Receive Maximum (65535 when absent) */
     uint32_t max_packet;     /* client's Maximum Packet Size (0 = none) */
+    uint16_t topic_alias_max; /* client's Topic Alias Maximum (0 when absent) */
     bool request_problem_info;
     bool request_response_info; /* Request Response Information 1 */
     struct msg *will;        /* owned reference, or NULL */
@@ -101,7 +103,12 @@ struct client {
 
     uint16_t keepalive;     /* effective, seconds; 0 = none */
     uint16_t window;        /* outgoing QoS 1/2 inflight limit for this client */
+    uint32_t send_quota;    /* QoS 1/2 PUBLISHes we may still send now (deliver.c), <= window */
     uint32_t max_packet_out; /* client's Maximum Packet Size, 0 = none */
+    uint16_t receive_max;    /* our Receive Maximum for it (v5); 0 = not enforced */
+    uint32_t rx_unacked;     /* QoS 1/2 PUBLISHes received here, PUBACK/PUBCOMP not yet sent */
+    struct alias_in alias_in;   /* the client's Topic Aliases (v5, this connection only) */
+    struct alias_out alias_out; /* ours, for topics we send it (v5, this connection only) */
     uint64_t created_ms;
     uint64_t last_rx_ms;
     uint64_t last_io_ms; /* for releasing idle buffers */

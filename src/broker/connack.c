@@ -73,7 +73,17 @@ static void connack_props(const struct client *c, const struct connect_req *r,
     set_flag(p, MQTT_PROP_SUBSCRIPTION_IDENTIFIER_AVAILABLE, &p->subscription_identifier_available,
              1);
     set_flag(p, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE, &p->shared_subscription_available, 1);
-    /* Receive Maximum and Topic Alias Maximum: set by the publish path. */
+    /* Topic aliases the client may use [MQTT-3.2.2-17]; absent means none
+     * [MQTT-3.2.2-18]. */
+    if (c->alias_in.max) {
+        p->present |= MQTT_PROP_BIT(MQTT_PROP_TOPIC_ALIAS_MAXIMUM);
+        p->topic_alias_maximum = c->alias_in.max;
+    }
+    /* Absent means 65535 (3.2.2.3.3). */
+    if (c->receive_max < 65535) {
+        p->present |= MQTT_PROP_BIT(MQTT_PROP_RECEIVE_MAXIMUM);
+        p->receive_maximum = c->receive_max;
+    }
     if (resp_info) {
         p->present |= MQTT_PROP_BIT(MQTT_PROP_RESPONSE_INFORMATION);
         p->response_information = slice_make(resp_info, resp_len);

@@ -211,6 +211,8 @@ static void take_props(const struct mqtt_connect *p, struct connect_req *r)
         r->request_problem_info = pr->request_problem_information != 0;
     if (MQTT_PROP_HAS(pr, MQTT_PROP_REQUEST_RESPONSE_INFORMATION))
         r->request_response_info = pr->request_response_information != 0;
+    if (MQTT_PROP_HAS(pr, MQTT_PROP_TOPIC_ALIAS_MAXIMUM))
+        r->topic_alias_max = pr->topic_alias_maximum;
 }
 
 static void decode_failed(struct client *c, const struct mqtt_connect *p, int rc,
@@ -443,6 +445,22 @@ static void attach_session(struct client *c, struct session *s)
     durable_session_attached(w, s);
 }
 
+/* The v5 per-connection limits in both directions: Topic Aliases
+ * (mappings never outlive the connection [MQTT-3.3.2-7]) and our Receive
+ * Maximum. Earlier versions have neither. */
+static void connection_limits(struct client *c, const struct connect_req *r)
+{
+    const struct config *cfg = c->w->srv->cfg;
+    bool v5 = c->version == MQTT_V5;
+    uint32_t in = v5 ? cfg->listeners[c->listener].max_topic_alias : 0;
+    alias_in_init(&c->alias_in, (uint16_t)in);
+    /* Never above the client's maximum [MQTT-3.1.2-26], none when it gave 0
+     * or nothing [MQTT-3.1.2-27]. */
+    uint16_t out = r->topic_alias_max < in ? r->topic_alias_max : (uint16_t)in;
+    alias_out_init(&c->alias_out, out, c->w->srv->seed);
+    c->receive_max = v5 ? (uint16_t)cfg->receive_maximum : 0;
+}
+
 static void connect_finish(struct client *c)
 {
     struct worker *w = c->w;
@@ -477,7 +495,9 @@ static void connect_finish(struct client *c)
     if (window == 0 || window > 65535)
         window = 65535;
     c->window = (uint16_t)(window < r->receive_max ? window : r->receive_max);
+    c->send_quota = c->window; /* section 4.9 */
     c->max_packet_out = r->max_packet;
+    connection_limits(c, r);
     c->state = CLIENT_ACTIVE;
     STAT_ADD(w, clients_connected, 1);
     worker_note_clients_max(w);

@@ -31,17 +31,28 @@ void durable_worker_init(struct worker *w)
     w->ticket_next = 1;
 }
 
-static void held_drop(struct held *h)
+/* A delivery never released: its references go. */
+static void delivery_abandon(struct worker *w, struct delivery *d)
+{
+    if (d->msg == NULL)
+        return;
+    if (d->sess->owner != w)
+        session_unref(d->sess); /* routing's reference for another worker */
+    broker_delivery_drop(d);
+}
+
+static void held_drop(struct worker *w, struct held *h)
 {
     free(h->bytes);
-    msg_unref(h->msg);
+    if (h->kind == HELD_DELIVER)
+        delivery_abandon(w, &h->d);
     session_unref(h->sess);
 }
 
 void durable_worker_fini(struct worker *w)
 {
     for (uint32_t i = 0; i < w->nheld; i++)
-        held_drop(&w->held[i]);
+        held_drop(w, &w->held[i]);
     free(w->held);
     w->held = NULL;
     w->nheld = 0;
@@ -62,32 +73,24 @@ static struct held *held_push(struct worker *w, uint8_t kind, struct session *s)
     return h;
 }
 
-bool durable_holding(const struct worker *w)
-{
-    return durable_on(w);
-}
-
 void durable_hold_ack(struct worker *w, struct session *s, uint8_t type, uint16_t pid,
-                      uint8_t reason)
+                      uint8_t reason, bool ends)
 {
     struct held *h = held_push(w, HELD_ACK, s);
     h->type = type;
     h->pid = pid;
     h->reason = reason;
+    h->ends = ends;
     h->gen = s->attach_gen;
 }
 
-void durable_hold_delivery(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                           bool retain, uint32_t sub_id, uint64_t entry)
+void durable_hold_delivery(struct worker *w, struct delivery *d)
 {
-    /* s's reference comes with the caller's (a routing match holds one
-     * for sessions of other workers); take our own either way. */
-    struct held *h = held_push(w, HELD_DELIVER, s);
-    h->msg = m; /* the caller's reference */
-    h->qos = qos;
-    h->retain = retain;
-    h->sub_id = sub_id;
-    h->entry = entry;
+    /* Our own reference to the session as well: one of this worker's may
+     * end before the ticket is back. */
+    struct held *h = held_push(w, HELD_DELIVER, d->sess);
+    h->d = *d;
+    memset(d, 0, sizeof *d);
 }
 
 void durable_hold_packet(struct worker *w, struct session *s, uint8_t *bytes, uint32_t len)
@@ -147,37 +150,40 @@ static void release_ack(struct worker *w, struct held *h, int status)
          * is. v5 learns why (Quota exceeded); 3.1.1 cannot be told, so it
          * loses the connection and re-sends after reconnecting. */
         if (h->type == MQTT_PUBREC)
-            session_qos2_del(h->sess, h->pid);
+            session_qos2_del(h->sess, h->pid, NULL);
         if (c == NULL)
             return;
-        if (c->version == MQTT_V5)
+        if (c->version == MQTT_V5) {
             client_send_ack(c, h->type, h->pid, MQTT_RC_QUOTA_EXCEEDED);
-        else
+            if (c->rx_unacked > 0)
+                c->rx_unacked--; /* a refusal ends the exchange */
+        } else
             client_close(c, 0, false, true, "store write failed; publish not accepted");
         return;
     }
     (void)w;
-    if (c)
-        client_send_ack(c, h->type, h->pid, h->reason);
+    if (c == NULL)
+        return;
+    client_send_ack(c, h->type, h->pid, h->reason);
+    if (h->ends && c->rx_unacked > 0)
+        c->rx_unacked--; /* the exchange is over (Receive Maximum) */
 }
 
 static void release_delivery(struct worker *w, struct held *h, int status)
 {
-    struct msg *m = h->msg;
-    h->msg = NULL;
+    struct delivery *d = &h->d;
     if (status != 0) {
         /* The rows were rolled back with the batch; only the count goes. */
-        if (h->entry)
-            atomic_fetch_sub(&m->srefs, 1);
-        msg_unref(m);
+        if (d->entry)
+            atomic_fetch_sub(&d->msg->srefs, 1);
+        delivery_abandon(w, d);
         return;
     }
-    struct session *s = h->sess;
-    if (s->owner == w) {
-        broker_deliver_entry(w, s, m, h->qos, h->retain, h->sub_id, h->entry);
-        return;
-    }
-    broker_outbox_push(w, session_ref(s), m, h->qos, h->retain, h->sub_id, h->entry);
+    if (d->sess->owner == w)
+        broker_deliver(w, d);
+    else
+        broker_outbox_push(w, d);
+    memset(d, 0, sizeof *d); /* its references went with it */
 }
 
 void durable_ticket_done(struct worker *w, struct ticket *t)
@@ -211,7 +217,7 @@ void durable_ticket_done(struct worker *w, struct ticket *t)
         default:
             break;
         }
-        held_drop(h);
+        held_drop(w, h);
     }
     free(t);
     broker_flush_outboxes(w);
@@ -220,7 +226,7 @@ void durable_ticket_done(struct worker *w, struct ticket *t)
 void durable_ticket_drop(struct ticket *t)
 {
     for (uint32_t i = 0; i < t->n; i++)
-        held_drop(&t->items[i]);
+        held_drop(t->w, &t->items[i]);
     free(t);
 }
 
@@ -371,20 +377,22 @@ void durable_retain_set(struct worker *w, struct msg *m, struct msg *old)
         durable_msg_release(w, old);
 }
 
-uint64_t durable_entry_new(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                           bool retain, uint32_t sub_id)
+uint64_t durable_entry_new(struct worker *w, const struct delivery *d)
 {
-    if (!durable_on(w) || qos == 0 || s->seq == 0)
+    uint64_t sess = atomic_load_explicit(&d->sess->seq, memory_order_relaxed);
+    if (!durable_on(w) || d->qos == 0 || sess == 0)
         return 0;
-    durable_msg_hold(w, m);
+    durable_msg_hold(w, d->msg);
+    /* One Subscription Identifier is kept on disk: the first. */
+    const uint32_t *ids = subids_list(&d->ids);
     struct store_entry_rec r = {
         .seq = store_next_seq(&w->srv->store),
-        .sess = s->seq,
-        .msg = atomic_load(&m->seq),
-        .qos = qos,
-        .flags = retain ? STORE_ENTRY_RETAIN : 0,
+        .sess = sess,
+        .msg = atomic_load(&d->msg->seq),
+        .qos = d->qos,
+        .flags = d->retain ? STORE_ENTRY_RETAIN : 0,
         .state = STORE_ENTRY_QUEUED,
-        .sub_id = sub_id,
+        .sub_id = ids ? ids[0] : 0,
     };
     store_entry_put(&w->batch, &r);
     return r.seq;
@@ -408,7 +416,7 @@ void durable_entry_update(struct worker *w, struct session *s, struct omsg *o)
         .flags = o->retain ? STORE_ENTRY_RETAIN : 0,
         .state = STORE_ENTRY_WAIT_PUBCOMP,
         .pid = o->pid,
-        .sub_id = o->sub_id,
+        .sub_id = subids_list(&o->ids) ? subids_list(&o->ids)[0] : 0,
     };
     store_entry_put(&w->batch, &r);
 }

@@ -61,16 +61,13 @@ struct held {
     uint8_t kind;
     uint8_t type;   /* HELD_ACK: packet type */
     uint8_t reason; /* HELD_ACK: reason code on success */
-    uint8_t qos;    /* HELD_DELIVER */
-    bool retain;    /* HELD_DELIVER */
+    bool ends;      /* HELD_ACK: it ends an inbound exchange (Receive Maximum count) */
     uint16_t pid;   /* HELD_ACK */
     uint32_t gen;   /* HELD_ACK, HELD_PACKET: the session's connection it answers */
     uint32_t len;   /* HELD_PACKET */
     uint8_t *bytes; /* HELD_PACKET: owned */
-    uint32_t sub_id;
-    uint64_t entry;        /* HELD_DELIVER: the stored queue entry, 0 = none */
-    struct session *sess;  /* owned reference */
-    struct msg *msg;       /* HELD_DELIVER: owned reference */
+    struct session *sess; /* owned reference */
+    struct delivery d;    /* HELD_DELIVER: with the references routing gave it */
 };
 
 /* A worker's batch and held work on their way through the store. */
@@ -129,28 +126,24 @@ void durable_msg_release(struct worker *w, struct msg *m);
  * `old` replaced (or NULL). */
 void durable_retain_set(struct worker *w, struct msg *m, struct msg *old);
 
-/* A queue entry for session s and message m, stored in w's batch; returns
- * its sequence, or 0 when s is not stored or qos is 0. */
-uint64_t durable_entry_new(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                           bool retain, uint32_t sub_id);
+/* A queue entry for delivery d (its session, message, QoS), stored in w's
+ * batch; returns its sequence, or 0 when the session is not stored or d is
+ * QoS 0. */
+uint64_t durable_entry_new(struct worker *w, const struct delivery *d);
 /* An outgoing message of s changed state (sent, PUBREC received) or is gone. */
 void durable_entry_update(struct worker *w, struct session *s, struct omsg *o);
 void durable_entry_del(struct worker *w, struct omsg *o);
 
 /* Holds work until the current batch is committed. */
 void durable_hold_ack(struct worker *w, struct session *s, uint8_t type, uint16_t pid,
-                      uint8_t reason);
-void durable_hold_delivery(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                           bool retain, uint32_t sub_id, uint64_t entry);
+                      uint8_t reason, bool ends);
+/* Takes d's references (d is left empty). */
+void durable_hold_delivery(struct worker *w, struct delivery *d);
 /* Holds an encoded packet (owned, malloc'd) for s's current connection. */
 void durable_hold_packet(struct worker *w, struct session *s, uint8_t *bytes, uint32_t len);
-/* Holds the first send of o (QoS 2, stored session) until its packet id is
+/* Holds the first send of a QoS 2 message of s until its packet id is
  * committed; returns the ticket id it waits for. */
 uint32_t durable_hold_send(struct worker *w, struct session *s);
-
-/* True while this worker holds acknowledgements for publishes; everything
- * QoS 1/2 from clients is then held, to keep order. */
-bool durable_holding(const struct worker *w);
 
 /* --- start-up ------------------------------------------------------- */
 

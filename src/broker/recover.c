@@ -154,9 +154,15 @@ static int on_entry(void *arg, const struct store_entry_rec *rec)
         return 0;
     }
     struct worker *w = s->owner;
-    struct omsg *o = session_omsg_new(w, msg_ref(m ? m : r->msgs[0]), rec->qos,
-                                      rec->flags & STORE_ENTRY_RETAIN, rec->sub_id);
-    o->entry = rec->seq;
+    struct delivery d = {
+        .msg = msg_ref(m ? m : r->msgs[0]),
+        .sess = s,
+        .ids = subids_one(rec->sub_id),
+        .qos = rec->qos,
+        .retain = (rec->flags & STORE_ENTRY_RETAIN) != 0,
+        .entry = rec->seq,
+    };
+    struct omsg *o = session_omsg_new(w, &d);
     o->state = rec->state;
     o->pid = rec->pid;
     if (!needs_msg) {
@@ -169,10 +175,9 @@ static int on_entry(void *arg, const struct store_entry_rec *rec)
         atomic_fetch_add_explicit(&m->srefs, 1, memory_order_relaxed);
     }
     if (rec->state == STORE_ENTRY_QUEUED) {
-        list_push(&s->queue, &o->node);
-        s->queued++;
-        s->queued_bytes += msg_size(o->msg);
+        session_queue_push(s, o);
     } else {
+        o->seq = s->next_seq++; /* entries load in the order they were made */
         list_push(&s->inflight, &o->node);
         s->inflight_count++;
         if (o->pid > s->next_pid)
@@ -187,7 +192,7 @@ static int on_qos2(void *arg, uint64_t sess_seq, uint16_t pid)
     struct recovery *r = arg;
     struct session *s = find_session(r, sess_seq);
     if (s)
-        session_qos2_add(s, pid);
+        session_qos2_add(s, pid, false);
     return 0;
 }
 

@@ -198,7 +198,26 @@ static void rmatch_from(struct rmatch *m, struct retnode *n, size_t pos, bool ro
         rmatch_from(m, c, next, false);
 }
 
-void retain_match(struct retain_store *r, struct slice filter,
+/* Removes m from its topic if it is still the retained message there
+ * (a newer one may have replaced it since it was seen). */
+static void drop_expired(struct retain_store *r, struct msg *m)
+{
+    pthread_rwlock_wrlock(&r->lock);
+    struct retnode *n = rwalk(r, m->topic, false);
+    bool gone = n && n->msg == m;
+    if (gone) {
+        n->msg = NULL;
+        rprune(n);
+    }
+    pthread_rwlock_unlock(&r->lock);
+    if (gone) {
+        atomic_fetch_sub_explicit(&r->count, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&r->bytes, msg_size(m), memory_order_relaxed);
+        msg_unref(m); /* the store's reference */
+    }
+}
+
+void retain_match(struct retain_store *r, struct slice filter, uint64_t now_ms,
                   void (*fn)(void *arg, struct msg *m), void *arg)
 {
     struct rvec v = {0};
@@ -206,7 +225,14 @@ void retain_match(struct retain_store *r, struct slice filter,
     pthread_rwlock_rdlock(&r->lock);
     rmatch_from(&m, r->root, 0, true);
     pthread_rwlock_unlock(&r->lock);
-    for (size_t i = 0; i < v.n; i++)
-        fn(arg, v.v[i]);
+    for (size_t i = 0; i < v.n; i++) {
+        uint32_t left;
+        if (msg_remaining(v.v[i], now_ms, &left)) {
+            fn(arg, v.v[i]);
+            continue;
+        }
+        drop_expired(r, v.v[i]);
+        msg_unref(v.v[i]);
+    }
     free(v.v);
 }

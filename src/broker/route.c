@@ -1,7 +1,7 @@
 /*
- * route.c - fan-out of a PUBLISH to the matching sessions, and outgoing
- * QoS handling per session (send now, queue, or drop; inflight window;
- * re-send after reconnect).
+ * route.c - fan-out of a PUBLISH to the matching sessions, shared
+ * subscriptions (choosing a member, and handing messages to another member
+ * when one goes away), and wills. Per-session delivery is deliver.c.
  *
  * Routing runs on the publisher's worker: the tree is matched under its
  * read lock, matches are collected (taking a session reference only for
@@ -9,9 +9,23 @@
  * locally at once, or appended to the outbox of the session's worker,
  * which is posted in one batch at the end of the pass.
  *
- * A session with several matching subscriptions gets one copy at the
- * highest granted QoS (MQTT 3.1.1 section 3.3.5; MQTT 5.0 allows either
- * and we keep one), carrying the identifier of the first.
+ * A session with several matching non-shared subscriptions gets one copy
+ * at the highest granted QoS [MQTT-3.3.4-2] carrying the Subscription
+ * Identifier of each of them [MQTT-3.3.4-4]. A shared subscription's copy
+ * is separate (MQTT 5.0 section 4.8.2: each shared subscription is
+ * processed independently, and "this could result in a second copy being
+ * sent to this Client"), so it stays with its group if the member goes.
+ *
+ * Shared subscriptions: each message goes to one member, round-robin over
+ * the members whose client is connected; only when none is connected does
+ * it go (round-robin) to an offline member's session, to wait there. A
+ * delivery that finds its member gone by the time it reaches the member's
+ * worker is passed on to a connected member, and so are the queued QoS 1/2
+ * messages and inflight QoS 1 messages of a member that disconnects (which
+ * the specification allows: "It MAY attempt to send the message to another
+ * Client as soon as it loses its connection to the first Client"). A QoS 2
+ * message already sent stays with its member [MQTT-4.8.2-4] and is never
+ * sent to another [MQTT-4.8.2-5].
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,80 +39,120 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
+/* Times one message may be passed from member to member (members may leave
+ * while it is in an inbox; this bounds the chase). */
+#define SHARE_MAX_HOPS 4
+
 struct route_ctx {
     struct worker *w;
     struct msg *m;
     bool dedupe; /* some session has more than one subscription */
 };
 
-static void match_push(struct route_ctx *rc, struct session *s, uint8_t opts, uint32_t sub_id)
+static struct delivery *match_slot(struct worker *w)
 {
-    struct worker *w = rc->w;
-    const struct msg *m = rc->m;
-    /* No Local: not back to the publishing session [MQTT-3.8.3-3]. */
-    if ((opts & SUBOPT_NO_LOCAL) && s->id == m->origin)
-        return;
     if (w->nmatches == w->matches_cap) {
         w->matches_cap = w->matches_cap ? w->matches_cap * 2 : 64;
         w->matches = xrealloc(w->matches, w->matches_cap * sizeof *w->matches);
     }
-    struct match *x = &w->matches[w->nmatches++];
-    x->sess = s;
-    uint8_t granted = SUBOPT_QOS(opts);
-    x->qos = m->qos < granted ? m->qos : granted; /* [MQTT-3.8.4-8] */
-    /* Live messages go out with retain 0 unless Retain As Published
-     * [MQTT-3.3.1-9] [MQTT-3.3.1-12]. */
-    x->retain = (opts & SUBOPT_RAP) ? m->retain : false;
-    x->sub_id = sub_id;
-    if (s->owner != w)
-        session_ref(s); /* it crosses threads; the owner drops it */
-    if (atomic_load_explicit(&s->nsubs, memory_order_relaxed) > 1)
-        rc->dedupe = true;
+    return &w->matches[w->nmatches++];
+}
+
+/* Fills d for subscription e of a session (owner w's view: a session of
+ * another worker gets a reference, which that worker drops). */
+static void delivery_for(struct worker *w, struct delivery *d, const struct msg *m,
+                         const struct sub_entry *e)
+{
+    d->sess = e->sess;
+    uint8_t granted = SUBOPT_QOS(e->opts);
+    d->qos = m->qos < granted ? m->qos : granted; /* [MQTT-3.8.4-8] [MQTT-4.8.2-3] */
+    /* Forwarded messages keep their RETAIN flag only with Retain As
+     * Published [MQTT-3.3.1-12] [MQTT-3.3.1-13] (3.1.1: always 0,
+     * [MQTT-3.3.1-9] there). */
+    d->retain = (e->opts & SUBOPT_RAP) ? m->retain : false;
+    d->ids = subids_one(e->sub_id);
+    if (e->sess->owner != w)
+        session_ref(e->sess); /* it crosses threads; the owner drops it */
 }
 
 static void on_entry(void *arg, const struct sub_entry *e)
 {
-    match_push(arg, e->sess, e->opts, e->sub_id);
+    struct route_ctx *rc = arg;
+    /* No Local: not back to the publishing session [MQTT-3.8.3-3]. */
+    if ((e->opts & SUBOPT_NO_LOCAL) && e->sess->id == rc->m->origin)
+        return;
+    struct delivery *d = match_slot(rc->w);
+    memset(d, 0, sizeof *d);
+    d->msg = rc->m;
+    delivery_for(rc->w, d, rc->m, e);
+    if (atomic_load_explicit(&e->sess->nsubs, memory_order_relaxed) > 1)
+        rc->dedupe = true;
 }
 
-/* One member of a shared group per message: round-robin over the members,
- * preferring connected ones (MQTT 5.0 section 4.8.2). */
+static bool member_online(const struct sub_entry *e)
+{
+    return atomic_load_explicit(&e->sess->online, memory_order_relaxed);
+}
+
+/* One member of g, round-robin among the connected members other than
+ * `skip`; when none is connected and `any` is set, round-robin among all.
+ * NULL when there is no candidate. Tree read lock held. */
+static const struct sub_entry *share_pick(struct share_group *g, const struct session *skip,
+                                          bool any)
+{
+    uint32_t online = 0;
+    for (uint32_t i = 0; i < g->count; i++)
+        if (g->members[i].sess != skip && member_online(&g->members[i]))
+            online++;
+    if (online == 0 && (!any || g->count == 0))
+        return NULL;
+    uint32_t turn = atomic_fetch_add_explicit(&g->cursor, 1, memory_order_relaxed);
+    if (online == 0)
+        return &g->members[turn % g->count];
+    uint32_t k = turn % online;
+    for (uint32_t i = 0; i < g->count; i++) {
+        const struct sub_entry *e = &g->members[i];
+        if (e->sess != skip && member_online(e) && k-- == 0)
+            return e;
+    }
+    return NULL; /* not reached: online counted these */
+}
+
 static void on_share(void *arg, struct share_group *g)
 {
-    if (g->count == 0)
+    struct route_ctx *rc = arg;
+    const struct sub_entry *e = share_pick(g, NULL, true);
+    if (e == NULL)
         return;
-    uint32_t start = atomic_fetch_add_explicit(&g->cursor, 1, memory_order_relaxed);
-    const struct sub_entry *pick = &g->members[start % g->count];
-    for (uint32_t i = 0; i < g->count; i++) {
-        const struct sub_entry *e = &g->members[(start + i) % g->count];
-        if (atomic_load_explicit(&e->sess->online, memory_order_relaxed)) {
-            pick = e;
-            break;
-        }
-    }
-    match_push(arg, pick->sess, pick->opts, pick->sub_id);
+    struct delivery *d = match_slot(rc->w);
+    memset(d, 0, sizeof *d);
+    d->msg = rc->m;
+    delivery_for(rc->w, d, rc->m, e);
+    d->group = subtree_group_ref(g); /* lets the message move on if the member goes */
 }
 
 static int cmp_match(const void *a, const void *b)
 {
-    const struct match *x = a, *y = b;
+    const struct delivery *x = a, *y = b;
     return x->sess < y->sess ? -1 : x->sess > y->sess;
 }
 
-/* Merges matches of the same session: one copy, highest QoS. */
+/* Merges non-shared matches of the same session: one copy at the highest
+ * QoS [MQTT-3.3.4-2], every Subscription Identifier [MQTT-3.3.4-3]
+ * [MQTT-3.3.4-4]; retained as published when any subscription says so.
+ * Shared matches stay separate copies (see the file comment). */
 static void dedupe(struct worker *w)
 {
     qsort(w->matches, w->nmatches, sizeof *w->matches, cmp_match);
     uint32_t out = 0;
     for (uint32_t i = 0; i < w->nmatches; i++) {
-        struct match *x = &w->matches[i];
-        if (out > 0 && w->matches[out - 1].sess == x->sess) {
-            struct match *keep = &w->matches[out - 1];
+        struct delivery *x = &w->matches[i];
+        struct delivery *keep = out > 0 ? &w->matches[out - 1] : NULL;
+        if (keep && keep->sess == x->sess && keep->group == NULL && x->group == NULL) {
             if (x->qos > keep->qos)
                 keep->qos = x->qos;
             keep->retain = keep->retain || x->retain;
-            if (keep->sub_id == 0)
-                keep->sub_id = x->sub_id;
+            subids_merge(&keep->ids, &x->ids);
             if (x->sess->owner != w)
                 session_unref(x->sess);
             continue;
@@ -108,10 +162,9 @@ static void dedupe(struct worker *w)
     w->nmatches = out;
 }
 
-void broker_outbox_push(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                        bool retain, uint32_t sub_id, uint64_t entry)
+void broker_outbox_push(struct worker *w, struct delivery *d)
 {
-    struct worker *to = s->owner;
+    struct worker *to = d->sess->owner;
     struct dbatch *b = w->outbox[to->id];
     if (b == NULL || b->n == b->cap) {
         if (b)
@@ -124,40 +177,69 @@ void broker_outbox_push(struct worker *w, struct session *s, struct msg *m, uint
         b->cap = cap;
         w->outbox[to->id] = b;
     }
-    /* Takes the caller's references to m and s. */
-    b->d[b->n++] = (struct delivery){
-        .msg = m, .sess = s, .qos = qos, .retain = retain, .sub_id = sub_id, .entry = entry};
+    b->d[b->n++] = *d;
     loop_request_pass(&w->loop); /* the pass end posts the outboxes */
 }
 
-uint32_t broker_route(struct worker *w, struct msg *m)
+/* Every match is a QoS 1/2 delivery to a session whose queue is at its
+ * limit (the flag is read without the owner's lock: a hint). */
+static uint32_t count_full(struct worker *w)
+{
+    uint32_t full = 0;
+    for (uint32_t i = 0; i < w->nmatches; i++) {
+        const struct delivery *d = &w->matches[i];
+        if (d->qos > 0 && atomic_load_explicit(&d->sess->queue_full, memory_order_relaxed))
+            full++;
+    }
+    return full;
+}
+
+/* Releases the collected matches without delivering them. */
+static void drop_matches(struct worker *w)
+{
+    for (uint32_t i = 0; i < w->nmatches; i++) {
+        struct delivery *d = &w->matches[i];
+        d->msg = NULL; /* not referenced yet */
+        broker_delivery_drop(d);
+        if (d->sess->owner != w)
+            session_unref(d->sess);
+    }
+    STAT_ADD(w, publish_dropped, w->nmatches);
+}
+
+struct route_result broker_route(struct worker *w, struct msg *m)
 {
     struct route_ctx rc = {w, m, false};
     w->nmatches = 0;
     subtree_match(&w->srv->subs, m->topic, on_entry, on_share, &rc);
     if (rc.dedupe)
         dedupe(w);
-    uint32_t n = w->nmatches;
+    struct route_result r = {w->nmatches, count_full(w)};
+    if (r.matched > 0 && r.full == r.matched) {
+        /* Nobody has room: no copy goes anywhere, so the publisher's 0x97
+         * (publish.c) is the whole truth, and a retry cannot duplicate. */
+        drop_matches(w);
+        w->nmatches = 0;
+        return r;
+    }
     /* With persistence, a QoS 1/2 message is stored with an entry per
      * stored session it goes to, and goes onward once that is committed
      * (durable.h). */
     bool hold = durable_on(w) && m->qos > 0;
-    for (uint32_t i = 0; i < n; i++) {
-        struct match *x = &w->matches[i];
-        bool local = x->sess->owner == w;
+    for (uint32_t i = 0; i < w->nmatches; i++) {
+        struct delivery *d = &w->matches[i];
+        d->msg = msg_ref(m);
         if (hold) {
-            uint64_t e = durable_entry_new(w, x->sess, m, x->qos, x->retain, x->sub_id);
-            durable_hold_delivery(w, x->sess, msg_ref(m), x->qos, x->retain, x->sub_id, e);
-            if (!local)
-                session_unref(x->sess); /* the match's reference; the hold has its own */
-        } else if (local) {
-            broker_deliver(w, x->sess, msg_ref(m), x->qos, x->retain, x->sub_id);
+            d->entry = durable_entry_new(w, d);
+            durable_hold_delivery(w, d);
+        } else if (d->sess->owner == w) {
+            broker_deliver(w, d);
         } else {
-            broker_outbox_push(w, x->sess, msg_ref(m), x->qos, x->retain, x->sub_id, 0);
+            broker_outbox_push(w, d);
         }
     }
     w->nmatches = 0;
-    return n;
+    return r;
 }
 
 void broker_flush_outboxes(struct worker *w)
@@ -171,176 +253,102 @@ void broker_flush_outboxes(struct worker *w)
     }
 }
 
-static void count_drop(struct worker *w, struct session *s, const struct msg *m, const char *why)
+struct reroute_ctx {
+    struct worker *w;
+    struct delivery *d;
+    const struct session *skip;
+    bool found;
+};
+
+static void reroute_pick(void *arg, struct share_group *g)
 {
-    STAT_ADD(w, publish_dropped, 1);
-    if (worker_log_allowed(w)) {
-        char id[96], topic[128];
-        log_warn("message dropped for id=%s topic=%s: %s",
-                 log_printable(s->client_id, id, sizeof id),
-                 log_printable(m->topic, topic, sizeof topic), why);
-    }
+    struct reroute_ctx *x = arg;
+    const struct sub_entry *e = share_pick(g, x->skip, false);
+    if (e == NULL)
+        return;
+    struct delivery *d = x->d;
+    subids_fini(&d->ids);
+    delivery_for(x->w, d, d->msg, e);
+    x->found = true;
 }
 
-/* Encodes one PUBLISH into c's output. Returns false (nothing written)
- * when it exceeds the client's Maximum Packet Size [MQTT-3.1.2-24]. */
-static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uint16_t pid,
-                         bool dup, bool retain, uint32_t sub_id)
+bool broker_share_reroute(struct worker *w, struct delivery *d)
 {
-    struct mqtt_publish p;
-    memset(&p, 0, sizeof p);
-    p.dup = dup;
-    p.qos = qos;
-    p.retain = retain;
-    p.topic = m->topic;
-    p.packet_id = pid;
-    p.payload = m->payload;
-    if (c->version == MQTT_V5) {
-        p.props.passthrough = m->props;
-        uint32_t left;
-        if (m->has_expiry && msg_remaining(m, c->w->now_ms, &left)) {
-            /* The time left, not the time given [MQTT-3.3.2-6]. */
-            p.props.present |= MQTT_PROP_BIT(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL);
-            p.props.message_expiry_interval = left;
+    if (d->group == NULL || d->hops >= SHARE_MAX_HOPS || w->stopping)
+        return false;
+    struct session *from = d->sess;
+    uint64_t from_entry = d->entry;
+    struct reroute_ctx x = {w, d, from, false};
+    subtree_group_visit(&w->srv->subs, d->group, reroute_pick, &x);
+    if (!x.found)
+        return false;
+    d->hops++;
+    if (durable_on(w) && d->msg->qos > 0) {
+        /* The stored entry moves to the new member, committed before the
+         * message goes there (durable.h). */
+        if (from_entry) {
+            store_entry_del(&w->batch, from_entry);
+            durable_msg_release(w, d->msg);
         }
-        if (sub_id) {
-            p.props.sub_ids = &sub_id;
-            p.props.sub_id_count = 1;
-        }
-    }
-    size_t n = mqtt_publish_encode(NULL, 0, &p, c->version);
-    if (c->max_packet_out && n > c->max_packet_out)
-        return false;
-    uint8_t *out = client_out_reserve(c, n);
-    if (out == NULL)
-        return false;
-    mqtt_publish_encode(out, n, &p, c->version);
-    client_out_commit(c, n);
-    STAT_ADD(c->w, publish_sent, 1);
-    return true;
-}
-
-static bool start_inflight(struct client *c, struct session *s, struct omsg *o)
-{
-    o->pid = session_next_pid(s);
-    o->state = o->qos == 1 ? OMSG_WAIT_PUBACK : OMSG_WAIT_PUBREC;
-    if (o->entry && o->qos == 2) {
-        /* Its packet id goes to disk before the PUBLISH leaves: after a
-         * crash it is re-sent under the same id, never delivered twice. */
-        durable_entry_update(c->w, s, o);
-        o->held = durable_hold_send(c->w, s);
-    } else if (!send_publish(c, o->msg, o->qos, o->pid, false, o->retain, o->sub_id)) {
-        count_drop(c->w, s, o->msg, "larger than the client's maximum packet size");
-        session_omsg_free(c->w, o);
-        return false;
-    }
-    list_push(&s->inflight, &o->node);
-    s->inflight_count++;
-    return true;
-}
-
-void broker_send_held(struct session *s, uint32_t ticket)
-{
-    struct client *c = s->client;
-    struct list *n;
-    list_for_each(n, &s->inflight)
-    {
-        struct omsg *o = list_entry(n, struct omsg, node);
-        if (o->held == 0 || o->held > ticket)
-            continue;
-        o->held = 0;
-        /* Without a connection it goes out (DUP) when the client is back. */
-        if (c && c->state == CLIENT_ACTIVE)
-            send_publish(c, o->msg, o->qos, o->pid, false, o->retain, o->sub_id);
-    }
-}
-
-static bool deliver_allowed(struct worker *w, struct session *s, const struct msg *m)
-{
-    if (!auth_has_acl(w->auth))
+        d->entry = durable_entry_new(w, d);
+        durable_hold_delivery(w, d);
         return true;
-    struct slice user = slice_make(s->username, s->username_len);
-    return auth_acl_allows(w->auth, s->client_id, s->username ? &user : NULL, m->topic,
-                           AUTH_ACCESS_READ);
+    }
+    /* delivery_for took the new member's grant against the message's own
+     * QoS, and its Subscription Identifier: only the receiving member's
+     * own identifiers go out (5.0 section 3.3.4). The reference to `from`,
+     * if any, stays the caller's. */
+    if (d->sess->owner == w)
+        broker_deliver(w, d);
+    else
+        broker_outbox_push(w, d);
+    return true;
 }
 
-void broker_deliver(struct worker *w, struct session *s, struct msg *m, uint8_t qos, bool retain,
-                    uint32_t sub_id)
+/* Passes a copy of o (a message of s from a shared subscription) to
+ * another member; true when it went (o itself is left to the caller). */
+static bool hand_over(struct worker *w, struct session *s, const struct omsg *o)
 {
-    broker_deliver_entry(w, s, m, qos, retain, sub_id, 0);
+    struct delivery d;
+    memset(&d, 0, sizeof d);
+    d.msg = msg_ref(o->msg);
+    d.sess = s;
+    d.group = subtree_group_ref(o->group);
+    if (broker_share_reroute(w, &d))
+        return true;
+    broker_delivery_drop(&d);
+    return false;
 }
 
-void broker_deliver_entry(struct worker *w, struct session *s, struct msg *m, uint8_t qos,
-                          bool retain, uint32_t sub_id, uint64_t entry)
+static void handoff_inflight(struct worker *w, struct session *s, struct list *l)
 {
-    uint32_t left;
-    if (s->dead || !msg_remaining(m, w->now_ms, &left) || !deliver_allowed(w, s, m)) {
-        if (entry) {
-            store_entry_del(&w->batch, entry);
-            durable_msg_release(w, m);
-        }
-        msg_unref(m);
-        return;
-    }
-    struct client *c = s->client;
-    if (qos == 0) {
-        /* QoS 0 is never queued: sent now or, at the output bound, dropped. */
-        if (c && client_can_send(c)) {
-            if (!send_publish(c, m, 0, 0, false, retain, sub_id))
-                count_drop(w, s, m, "larger than the client's maximum packet size");
-        } else if (c) {
-            count_drop(w, s, m, "client output buffer full (max_write_buffer)");
-        }
-        msg_unref(m);
-        return;
-    }
-    struct omsg *o = session_omsg_new(w, m, qos, retain, sub_id);
-    o->entry = entry;
-    if (c && client_can_send(c) && list_empty(&s->queue) && s->inflight_count < c->window) {
-        start_inflight(c, s, o);
-        return;
-    }
-    const struct config *cfg = w->srv->cfg;
-    if ((cfg->max_queued_messages && s->queued >= cfg->max_queued_messages) ||
-        (cfg->max_queued_bytes && s->queued_bytes + msg_size(m) > cfg->max_queued_bytes)) {
-        count_drop(w, s, m, "session queue full (max_queued_messages/max_queued_bytes)");
-        session_omsg_free(w, o);
-        return;
-    }
-    list_push(&s->queue, &o->node);
-    s->queued++;
-    s->queued_bytes += msg_size(m);
-}
-
-void broker_pump(struct session *s)
-{
-    struct client *c = s->client;
-    while (c && client_can_send(c) && s->inflight_count < c->window && !list_empty(&s->queue)) {
-        struct omsg *o = list_entry(list_pop(&s->queue), struct omsg, node);
-        s->queued--;
-        s->queued_bytes -= msg_size(o->msg);
-        uint32_t left;
-        if (!msg_remaining(o->msg, c->w->now_ms, &left)) {
-            session_omsg_free(c->w, o); /* expired while queued */
-            continue;
-        }
-        start_inflight(c, s, o);
-    }
-}
-
-void broker_resume_session(struct client *c)
-{
-    struct session *s = c->sess;
-    struct list *n;
-    list_for_each(n, &s->inflight)
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, l)
     {
         struct omsg *o = list_entry(n, struct omsg, node);
-        if (o->held)
-            continue; /* its first send waits for the store (durable.h) */
-        if (o->state == OMSG_WAIT_PUBCOMP)
-            client_send_ack(c, MQTT_PUBREL, o->pid, 0);
-        else
-            send_publish(c, o->msg, o->qos, o->pid, true, o->retain, o->sub_id);
+        /* QoS 2 once sent stays [MQTT-4.8.2-4] [MQTT-4.8.2-5]. */
+        if (o->group == NULL || o->state != OMSG_WAIT_PUBACK || !hand_over(w, s, o))
+            continue;
+        list_unlink(&o->node);
+        s->inflight_count--;
+        session_omsg_free(w, o);
     }
-    broker_pump(s);
+}
+
+void broker_share_handoff(struct worker *w, struct session *s)
+{
+    if (w->stopping)
+        return;
+    struct list *n, *tmp;
+    list_for_each_safe(n, tmp, &s->queue)
+    {
+        struct omsg *o = list_entry(n, struct omsg, node);
+        /* Without a connected member it waits here, in its place. */
+        if (o->group == NULL || !hand_over(w, s, o))
+            continue;
+        session_queue_unlink(s, o);
+        session_omsg_free(w, o);
+    }
+    handoff_inflight(w, s, &s->inflight);
+    handoff_inflight(w, s, &s->resend);
 }

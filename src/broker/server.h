@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "broker/retain.h"
+#include "broker/subids.h"
 #include "broker/subtree.h"
 #include "cfg/config.h"
 #include "net/listener.h"
@@ -53,7 +54,7 @@ struct worker_stats {
     _Atomic uint64_t packets_sent;
     _Atomic uint64_t publish_received;
     _Atomic uint64_t publish_sent;
-    _Atomic uint64_t publish_dropped;   /* queue or buffer limits, logged */
+    _Atomic uint64_t publish_dropped;   /* queue, buffer or packet size limits, logged */
     _Atomic uint64_t clients_connected; /* currently, on this worker */
     _Atomic uint64_t sessions_offline;  /* persistent sessions without a connection */
     _Atomic uint64_t sessions_expired;
@@ -69,15 +70,18 @@ struct worker_stats {
         memory_order_relaxed)
 #define STAT_SUB(w, field, n) STAT_ADD(w, field, -(uint64_t)(n))
 
-/* One destination's pending deliveries, built during a pass and posted at
- * its end. */
+/* One message on its way to one session: a match while routing, an entry
+ * of another worker's inbox, or a message handed from a shared
+ * subscription's member to another. broker_deliver() takes what it owns. */
 struct delivery {
-    struct msg *msg;       /* owned reference */
-    struct session *sess;  /* owned reference */
-    uint8_t qos;           /* QoS to deliver with (already min'ed with the grant) */
-    bool retain;           /* retain flag to send */
-    uint32_t sub_id;       /* v5 Subscription Identifier, 0 = none */
-    uint64_t entry;        /* stored queue entry, 0 = none */
+    struct msg *msg;           /* owned reference */
+    struct session *sess;      /* owned reference when the session is another worker's */
+    struct share_group *group; /* owned reference: the shared subscription it came through */
+    struct subids ids;         /* owned: Subscription Identifiers to send [MQTT-3.3.4-4] */
+    uint8_t qos;               /* QoS to deliver with (already min'ed with the grant) */
+    bool retain;               /* retain flag to send */
+    uint8_t hops;              /* times passed on to another member of `group` */
+    uint64_t entry;            /* stored queue entry (durable.h), 0 = none */
 };
 
 enum task_kind {
@@ -85,8 +89,8 @@ enum task_kind {
     TASK_MIGRATE,     /* a client whose session lives on this worker */
     TASK_AUTH_SWAP,   /* new users/ACL after SIGHUP */
     TASK_SHUTDOWN,
+    TASK_STORE_DONE, /* struct ticket: a store commit came back (durable.h) */
     TASK_PUBLISH,     /* a message to route from this worker ($SYS from worker 0) */
-    TASK_STORE_DONE,  /* struct ticket: a store commit came back (durable.h) */
 };
 
 /* Header of everything posted to a worker's inbox. */
@@ -131,8 +135,8 @@ struct worker {
 
     struct dbatch **outbox; /* [server.nworkers]: deliveries for other workers */
 
-    /* Reused per PUBLISH: the matching subscriptions. */
-    struct match *matches;
+    /* Reused per PUBLISH: the matching subscriptions, one delivery each. */
+    struct delivery *matches;
     uint32_t nmatches, matches_cap;
 
     bool stopping;
@@ -152,14 +156,6 @@ struct worker {
     uint32_t ticket_next;
 
     struct worker_stats stats;
-};
-
-/* A subscription that matched a PUBLISH, before delivery. */
-struct match {
-    struct session *sess;
-    uint8_t qos;
-    bool retain;
-    uint32_t sub_id;
 };
 
 struct server {

@@ -35,9 +35,11 @@ struct session *session_new(struct worker *w, struct slice client_id)
     atomic_init(&s->refs, 1);
     atomic_init(&s->online, false);
     atomic_init(&s->nsubs, 0);
+    atomic_init(&s->queue_full, false);
     s->id = atomic_fetch_add(&w->srv->next_session_id, 1);
     list_init(&s->queue);
     list_init(&s->inflight);
+    list_init(&s->resend);
     list_init(&s->offline_node);
     list_init(&s->will_node);
     htable_insert(&w->sessions, &s->hnode, hash_slice(client_id, w->srv->seed));
@@ -56,24 +58,74 @@ void session_omsg_free(struct worker *w, struct omsg *o)
         STAT_SUB(w, store_bytes, msg_size(o->msg));
         msg_unref(o->msg);
     }
+    subtree_group_unref(o->group);
+    subids_fini(&o->ids);
     free(o);
 }
 
-struct omsg *session_omsg_new(struct worker *w, struct msg *m, uint8_t qos, bool retain,
-                              uint32_t sub_id)
+struct omsg *session_omsg_new(struct worker *w, struct delivery *d)
 {
     struct omsg *o = xmalloc(sizeof *o);
     list_init(&o->node);
-    o->msg = m; /* takes the caller's reference */
+    o->msg = d->msg; /* the delivery's references move here */
+    o->group = d->group;
+    o->ids = d->ids;
+    d->msg = NULL;
+    d->group = NULL;
+    d->ids = subids_one(0);
     o->pid = 0;
-    o->qos = qos;
+    o->seq = 0;
+    o->qos = d->qos;
     o->state = OMSG_QUEUED;
-    o->retain = retain;
-    o->sub_id = sub_id;
-    o->entry = 0;
+    o->retain = d->retain;
+    o->sent_here = false;
+    o->entry = d->entry; /* the stored entry goes with the message */
+    d->entry = 0;
     o->held = 0;
     STAT_ADD(w, store_messages, 1);
-    STAT_ADD(w, store_bytes, msg_size(m));
+    STAT_ADD(w, store_bytes, msg_size(o->msg));
+    return o;
+}
+
+bool session_queue_has_room(const struct session *s, uint64_t bytes)
+{
+    const struct config *cfg = s->owner->srv->cfg;
+    return !(cfg->max_queued_messages && s->queued >= cfg->max_queued_messages) &&
+           !(cfg->max_queued_bytes && s->queued_bytes + bytes > cfg->max_queued_bytes);
+}
+
+/* Publishers on other workers read this to answer 0x97 (publish.c). */
+static void note_fill(struct session *s)
+{
+    const struct config *cfg = s->owner->srv->cfg;
+    bool full = (cfg->max_queued_messages && s->queued >= cfg->max_queued_messages) ||
+                (cfg->max_queued_bytes && s->queued_bytes >= cfg->max_queued_bytes);
+    if (atomic_load_explicit(&s->queue_full, memory_order_relaxed) != full)
+        atomic_store_explicit(&s->queue_full, full, memory_order_relaxed);
+}
+
+void session_queue_push(struct session *s, struct omsg *o)
+{
+    list_push(&s->queue, &o->node);
+    s->queued++;
+    s->queued_bytes += msg_size(o->msg);
+    note_fill(s);
+}
+
+void session_queue_unlink(struct session *s, struct omsg *o)
+{
+    list_unlink(&o->node);
+    s->queued--;
+    s->queued_bytes -= msg_size(o->msg);
+    note_fill(s);
+}
+
+struct omsg *session_queue_pop(struct session *s)
+{
+    if (list_empty(&s->queue))
+        return NULL;
+    struct omsg *o = list_entry(s->queue.next, struct omsg, node);
+    session_queue_unlink(s, o);
     return o;
 }
 
@@ -87,6 +139,10 @@ static void drop_list(struct worker *w, struct list *l)
 void session_end(struct worker *w, struct session *s)
 {
     LOOP_ASSERT_OWNER(&w->loop);
+    /* What came through shared subscriptions may go to another member
+     * (MQTT 5.0 section 4.8.2) before the rest is dropped. */
+    atomic_store(&s->online, false);
+    broker_share_handoff(w, s);
     durable_session_ended(w, s);
     for (uint32_t i = 0; i < s->subs_count; i++) {
         subtree_remove(&w->srv->subs, slice_make(s->subs[i].filter, s->subs[i].len), s);
@@ -97,8 +153,10 @@ void session_end(struct worker *w, struct session *s)
     atomic_store(&s->nsubs, 0);
     drop_list(w, &s->queue);
     drop_list(w, &s->inflight);
+    drop_list(w, &s->resend);
     s->queued = s->inflight_count = 0;
     s->queued_bytes = 0;
+    atomic_store(&s->queue_full, false);
     xfree(s->in_qos2);
     s->in_qos2_count = s->in_qos2_cap = 0;
     if (list_linked(&s->offline_node)) {
@@ -162,49 +220,55 @@ bool session_sub_del(struct session *s, struct slice filter)
     return true;
 }
 
-bool session_qos2_has(const struct session *s, uint16_t pid)
+struct in_qos2 *session_qos2_find(struct session *s, uint16_t pid)
 {
     for (uint32_t i = 0; i < s->in_qos2_count; i++)
-        if (s->in_qos2[i] == pid)
-            return true;
-    return false;
+        if (s->in_qos2[i].pid == pid)
+            return &s->in_qos2[i];
+    return NULL;
 }
 
-void session_qos2_add(struct session *s, uint16_t pid)
+void session_qos2_add(struct session *s, uint16_t pid, bool counted)
 {
     if (s->in_qos2_count == s->in_qos2_cap) {
         s->in_qos2_cap = s->in_qos2_cap ? s->in_qos2_cap * 2 : 8;
         s->in_qos2 = xrealloc(s->in_qos2, s->in_qos2_cap * sizeof *s->in_qos2);
     }
-    s->in_qos2[s->in_qos2_count++] = pid;
+    s->in_qos2[s->in_qos2_count++] = (struct in_qos2){.pid = pid, .counted = counted};
 }
 
-bool session_qos2_del(struct session *s, uint16_t pid)
+bool session_qos2_del(struct session *s, uint16_t pid, bool *counted)
 {
-    for (uint32_t i = 0; i < s->in_qos2_count; i++) {
-        if (s->in_qos2[i] == pid) {
-            s->in_qos2[i] = s->in_qos2[--s->in_qos2_count];
-            if (s->in_qos2_count == 0) {
-                xfree(s->in_qos2);
-                s->in_qos2_cap = 0;
-            }
-            return true;
-        }
+    struct in_qos2 *e = session_qos2_find(s, pid);
+    if (e == NULL)
+        return false;
+    if (counted)
+        *counted = e->counted;
+    *e = s->in_qos2[--s->in_qos2_count];
+    if (s->in_qos2_count == 0) {
+        xfree(s->in_qos2);
+        s->in_qos2_cap = 0;
     }
-    return false;
+    return true;
 }
 
-struct omsg *session_inflight_find(struct session *s, uint16_t pid)
+static struct omsg *find_pid(struct list *l, uint16_t pid)
 {
-    /* Acknowledgements mostly arrive in send order: the head is the usual hit. */
     struct list *n;
-    list_for_each(n, &s->inflight)
+    list_for_each(n, l)
     {
         struct omsg *o = list_entry(n, struct omsg, node);
         if (o->pid == pid)
             return o;
     }
     return NULL;
+}
+
+struct omsg *session_inflight_find(struct session *s, uint16_t pid)
+{
+    /* Acknowledgements mostly arrive in send order: the head is the usual hit. */
+    struct omsg *o = find_pid(&s->inflight, pid);
+    return o ? o : find_pid(&s->resend, pid);
 }
 
 uint16_t session_next_pid(struct session *s)

@@ -9,13 +9,20 @@
  * marks it dead when it ends, and deliveries that arrive later are dropped.
  *
  * Outgoing messages move queue -> inflight -> gone:
- *   queue:    accepted for the session, not yet sent (window full, client
- *             offline, or output buffer at its bound);
+ *   queue:    accepted for the session, not yet sent (send quota used up,
+ *             client offline, or output buffer at its bound);
  *   inflight: sent, awaiting PUBACK (QoS 1) or PUBREC then PUBCOMP (QoS 2);
- *             re-sent with DUP on reconnect [MQTT-4.4.0-1].
+ *   resend:   inflight messages sent on an earlier connection, waiting to
+ *             be re-sent with DUP on this one [MQTT-4.4.0-1] as the
+ *             client's Receive Maximum allows [MQTT-3.3.4-9] (a PUBREL is
+ *             re-sent at once instead [MQTT-3.3.4-10]).
+ * inflight_count counts both inflight and resend: their packet ids are in use.
  * Limits: max_queued_messages / max_queued_bytes bound the queue; what
  * does not fit is dropped, logged and counted in $SYS
  * (publish/messages/dropped).
+ *
+ * A message that came through a shared subscription remembers its group,
+ * so it can go to another member instead (route.c, broker_share_handoff).
  */
 #ifndef PETREL_BROKER_SESSION_H
 #define PETREL_BROKER_SESSION_H
@@ -24,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "broker/subids.h"
 #include "util/hash.h"
 #include "util/list.h"
 #include "util/slice.h"
@@ -31,6 +39,8 @@
 struct worker;
 struct client;
 struct msg;
+struct delivery;
+struct share_group;
 
 enum omsg_state {
     OMSG_QUEUED = 0,
@@ -41,15 +51,24 @@ enum omsg_state {
 
 /* An outgoing message for one session. */
 struct omsg {
-    struct list node; /* in session.queue or session.inflight */
-    struct msg *msg;  /* owned reference; NULL once PUBREC released it */
+    struct list node;          /* in session.queue, .inflight or .resend */
+    struct msg *msg;           /* owned reference; NULL once PUBREC released it */
+    struct share_group *group; /* owned reference: came through this shared subscription */
+    struct subids ids;         /* owned: Subscription Identifiers to send */
+    uint64_t seq;              /* order of first transmission; re-sends keep it (4.6) */
     uint16_t pid;
     uint8_t qos;
     uint8_t state; /* enum omsg_state */
     bool retain;
-    uint32_t sub_id;
-    uint64_t entry; /* stored queue entry, 0 = none (durable.c) */
-    uint32_t held;  /* first send waits for this store ticket, 0 = none */
+    bool sent_here; /* its PUBLISH went out on the current connection (send quota) */
+    uint64_t entry; /* stored queue entry (durable.h), 0 = none */
+    uint32_t held;  /* its first send waits for this store ticket, 0 = none */
+};
+
+/* An incoming QoS 2 packet id awaiting PUBREL [MQTT-4.3.3-10]. */
+struct in_qos2 {
+    uint16_t pid;
+    bool counted; /* its PUBLISH came on the current connection: counts against Receive Maximum */
 };
 
 /* One subscription as the session remembers it (for UNSUBSCRIBE, the end
@@ -68,13 +87,14 @@ struct session {
     struct worker *owner; /* fixed at creation */
     _Atomic uint32_t refs;
     uint64_t id; /* unique per process; message origin for No Local */
-    uint64_t seq;        /* store sequence while stored (outlives its connection), else 0 */
+    _Atomic uint64_t seq; /* store sequence while stored (outlives its connection), else 0 */
     uint32_t attach_gen; /* counts connections attached; held acks name the one they answer */
 
     struct slice client_id; /* points into this allocation */
     struct client *client;  /* attached connection, or NULL */
     _Atomic bool online;    /* client != NULL, for other workers (shared subscriptions) */
     _Atomic uint32_t nsubs; /* subscriptions held; routing dedupes only when > 1 */
+    _Atomic bool queue_full; /* the queue is at its limit (read by publishers' workers: 0x97) */
     bool dead;              /* ended; late deliveries are dropped */
     char *username;         /* owned; user of the last connection (ACL on delivery), or NULL */
     size_t username_len;
@@ -96,10 +116,12 @@ struct session {
     uint32_t queued;
     uint64_t queued_bytes;
     struct list inflight; /* struct omsg, in send order */
-    uint32_t inflight_count;
+    struct list resend;   /* struct omsg, inflight from an earlier connection, in send order */
+    uint32_t inflight_count; /* on inflight and resend */
     uint16_t next_pid;
+    uint64_t next_seq; /* struct omsg.seq of the next first transmission */
 
-    uint16_t *in_qos2; /* incoming QoS 2 ids awaiting PUBREL [MQTT-4.3.3-9] */
+    struct in_qos2 *in_qos2; /* incoming QoS 2 ids awaiting PUBREL */
     uint32_t in_qos2_count, in_qos2_cap;
 };
 
@@ -130,16 +152,25 @@ struct sess_sub *session_sub_find(struct session *s, struct slice filter);
 bool session_sub_put(struct session *s, struct slice filter, uint8_t opts, uint32_t sub_id);
 bool session_sub_del(struct session *s, struct slice filter);
 
-/* Incoming QoS 2 ids. Owner thread. */
-bool session_qos2_has(const struct session *s, uint16_t pid);
-void session_qos2_add(struct session *s, uint16_t pid);
-bool session_qos2_del(struct session *s, uint16_t pid);
+/* Incoming QoS 2 ids. Owner thread. find: the entry or NULL. del: true
+ * when pid was there, with *counted set from the entry (counted may be NULL). */
+struct in_qos2 *session_qos2_find(struct session *s, uint16_t pid);
+void session_qos2_add(struct session *s, uint16_t pid, bool counted);
+bool session_qos2_del(struct session *s, uint16_t pid, bool *counted);
 
-/* Outgoing message bookkeeping. Owner thread. */
-struct omsg *session_omsg_new(struct worker *w, struct msg *m, uint8_t qos, bool retain,
-                              uint32_t sub_id);
+/* Outgoing message bookkeeping. Owner thread. new: takes d's message,
+ * group and identifiers (not its session); the omsg is on no list. */
+struct omsg *session_omsg_new(struct worker *w, struct delivery *d);
 void session_omsg_free(struct worker *w, struct omsg *o);
-/* Finds the inflight message with pid, or NULL. */
+
+/* The queue, with its counters and the queue_full flag kept in step. */
+void session_queue_push(struct session *s, struct omsg *o);
+struct omsg *session_queue_pop(struct session *s);
+void session_queue_unlink(struct session *s, struct omsg *o);
+/* True when a message of `bytes` fits under max_queued_messages/bytes. */
+bool session_queue_has_room(const struct session *s, uint64_t bytes);
+
+/* Finds the inflight message with pid (on inflight or resend), or NULL. */
 struct omsg *session_inflight_find(struct session *s, uint16_t pid);
 /* Next free outgoing packet id (non-zero, not inflight) [MQTT-2.3.1-2]. */
 uint16_t session_next_pid(struct session *s);

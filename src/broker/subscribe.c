@@ -36,8 +36,14 @@ struct retained_ctx {
 static void send_retained(void *arg, struct msg *m)
 {
     struct retained_ctx *x = arg;
-    uint8_t qos = m->qos < x->req->granted ? m->qos : x->req->granted;
-    broker_deliver(x->w, x->s, m, qos, true, x->req->sub_id);
+    struct delivery d;
+    memset(&d, 0, sizeof d);
+    d.msg = m; /* the reference retain_match gave us */
+    d.sess = x->s;
+    d.qos = m->qos < x->req->granted ? m->qos : x->req->granted; /* [MQTT-3.8.4-8] */
+    d.retain = true; /* sent because of the subscription: RETAIN 1 (3.3.1.3) */
+    d.ids = subids_one(x->req->sub_id);
+    broker_deliver(x->w, &d);
 }
 
 /* Checks one filter; returns the granted QoS, or a failure reason (>= 0x80). */
@@ -91,6 +97,8 @@ static void send_suback(struct client *c, uint8_t type, uint16_t pid, const uint
         sa.props.present = 0;
         size = mqtt_suback_encode(NULL, 0, &sa, c->version);
     }
+    if (c->max_packet_out && size > c->max_packet_out)
+        return; /* not sent at all [MQTT-3.1.2-24]; it carries nothing to leave out */
     if (type == MQTT_SUBACK && durable_on(c->w) && c->sess->seq) {
         /* A stored session's SUBACK waits until its subscriptions are on
          * disk (durable.h). */
@@ -150,7 +158,7 @@ void broker_handle_subscribe(struct client *c, const struct mqtt_frame *f)
     send_suback(c, MQTT_SUBACK, sub.packet_id, codes, i);
     for (size_t k = 0; k < nret; k++) {
         struct retained_ctx x = {c->w, c->sess, &ret[k]};
-        retain_match(&c->w->srv->retained, ret[k].filter, send_retained, &x);
+        retain_match(&c->w->srv->retained, ret[k].filter, c->w->now_ms, send_retained, &x);
     }
     free(codes);
     free(ret);

@@ -31,6 +31,25 @@ static struct subnode *node_new(struct subnode *parent, struct slice name)
     return n;
 }
 
+void subtree_group_unref(struct share_group *g)
+{
+    if (g && atomic_fetch_sub_explicit(&g->refs, 1, memory_order_acq_rel) == 1) {
+        free(g->members);
+        free(g);
+    }
+}
+
+/* The group leaves the tree (write lock held, or the tree is being freed):
+ * no members from now on; the tree's reference goes. */
+static void group_detach(struct share_group *g)
+{
+    free(g->members);
+    g->members = NULL;
+    g->count = g->cap = 0;
+    g->next = NULL;
+    subtree_group_unref(g);
+}
+
 static void node_free(struct subnode *n);
 
 static void free_child(struct hnode *h, void *arg)
@@ -51,8 +70,7 @@ static void node_free(struct subnode *n)
     while (n->shares) {
         struct share_group *g = n->shares;
         n->shares = g->next;
-        free(g->members);
-        free(g);
+        group_detach(g);
     }
     free(n);
 }
@@ -156,6 +174,7 @@ static struct share_group *group_get(struct subnode *n, struct slice name, bool 
     memcpy(g + 1, name.ptr, name.len);
     g->name = slice_make(g + 1, name.len);
     atomic_init(&g->cursor, 0);
+    atomic_init(&g->refs, 1);
     g->next = n->shares;
     n->shares = g;
     return g;
@@ -225,8 +244,7 @@ static bool group_remove(struct subnode *n, struct slice name, struct session *s
             return false;
         if (g->count == 0) {
             *pp = g->next;
-            free(g->members);
-            free(g);
+            group_detach(g);
         }
         return true;
     }
@@ -294,5 +312,12 @@ void subtree_match(struct subtree *t, struct slice topic, subtree_match_cb on_en
     struct match_ctx m = {t, topic, on_entry, on_share, arg};
     pthread_rwlock_rdlock(&t->lock);
     match_from(&m, t->root, 0, true);
+    pthread_rwlock_unlock(&t->lock);
+}
+
+void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn, void *arg)
+{
+    pthread_rwlock_rdlock(&t->lock);
+    fn(arg, g);
     pthread_rwlock_unlock(&t->lock);
 }

@@ -17,7 +17,12 @@
  *
  * Shared subscriptions ($share/GROUP/FILTER) live at FILTER's node as
  * groups; a match reports each matching group once and the caller picks
- * the member.
+ * the member. A group is reference counted: the tree holds one reference
+ * while the group has members, and a message on its way to (or queued
+ * for) a member holds one, so the message can be handed to another member
+ * later (route.c). A group whose last member leaves is unlinked from the
+ * tree and has no members from then on; its memory goes with the last
+ * reference.
  */
 #ifndef PETREL_BROKER_SUBTREE_H
 #define PETREL_BROKER_SUBTREE_H
@@ -51,6 +56,7 @@ struct share_group {
     struct sub_entry *members;
     uint32_t count, cap;
     _Atomic uint32_t cursor; /* round-robin position; advanced under the read lock */
+    _Atomic uint32_t refs;   /* the tree's while linked, plus one per message holding it */
 };
 
 struct subnode;
@@ -85,6 +91,18 @@ bool subtree_remove(struct subtree *t, struct slice filter, struct session *s);
  * name), applying the '$' rule [MQTT-4.7.2-1]. Any thread; read lock. */
 void subtree_match(struct subtree *t, struct slice topic, subtree_match_cb on_entry,
                    subtree_share_cb on_share, void *arg);
+
+/* Calls fn(arg, g) with the read lock held, so g's members may be read
+ * (g may have been unlinked: then it has none). Any thread. */
+void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn, void *arg);
+
+/* References to a group (see above); unref frees it at zero. Any thread. */
+static inline struct share_group *subtree_group_ref(struct share_group *g)
+{
+    atomic_fetch_add_explicit(&g->refs, 1, memory_order_relaxed);
+    return g;
+}
+void subtree_group_unref(struct share_group *g);
 
 static inline uint64_t subtree_count(struct subtree *t)
 {

@@ -66,8 +66,9 @@ static void run_deliveries(struct worker *w, struct dbatch *b)
 {
     for (uint32_t i = 0; i < b->n; i++) {
         struct delivery *d = &b->d[i];
-        broker_deliver_entry(w, d->sess, d->msg, d->qos, d->retain, d->sub_id, d->entry);
-        session_unref(d->sess);
+        struct session *s = d->sess; /* ours to drop; d->sess may change (shared groups) */
+        broker_deliver(w, d);
+        session_unref(s);
     }
     free(b);
 }
@@ -286,7 +287,7 @@ static void drop_task(struct task *t)
     if (t->kind == TASK_DELIVER) {
         struct dbatch *b = (struct dbatch *)t;
         for (uint32_t i = 0; i < b->n; i++) {
-            msg_unref(b->d[i].msg);
+            broker_delivery_drop(&b->d[i]);
             session_unref(b->d[i].sess);
         }
         free(b);

@@ -32,6 +32,7 @@ struct config_listener {
     uint16_t port;      /* 0 = an ephemeral port (tests); the bound port is logged */
     char *address;      /* owned; NULL = the default address "127.0.0.1" */
     int max_connections; /* -1 = unlimited */
+    uint32_t max_topic_alias; /* v5 Topic Aliases a client may use here; 0 = none */
 };
 
 /* When server_reference is given, which clients are pointed at it
@@ -102,6 +103,7 @@ struct config {
     char *response_information; /* owned; Response Information prefix, NULL = none */
     char *server_reference;     /* owned; Server Reference for redirection, NULL = none */
     int server_reference_mode;  /* enum config_redirect */
+    uint32_t receive_maximum;       /* v5 Receive Maximum announced to clients, 1..65535 */
 
     /* $SYS */
     uint32_t sys_interval; /* seconds, 0 = off */

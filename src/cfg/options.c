@@ -48,6 +48,11 @@ const struct cfg_option cfg_options[] = {
     {"max_connections", CFG_INT, CFG_F_LISTENER, L(max_connections), -1, -1, INT_MAX, NULL,
      "Connections this listener accepts at once; -1 = unlimited. Past it, a new connection's "
      "CONNECT is refused with 0x97 Quota exceeded (3.1.1: return code 3).", NULL, NULL},
+    {"max_topic_alias", CFG_U32, CFG_F_LISTENER, L(max_topic_alias), 10, 0, 65535, NULL,
+     "Topic Aliases an MQTT 5 client on this listener may use (announced as Topic Alias Maximum "
+     "in CONNACK; 0 = none). It also bounds the aliases the broker assigns to the topics it "
+     "sends to a client that accepts them: at most the smaller of this and the client's own "
+     "maximum, the least recently used one reassigned when all are taken.", NULL, NULL},
     {"threads", CFG_INT, 0, G(threads), 0, 0, 1024, NULL,
      "Worker threads, each with its own event loop; 0 = one per CPU the process may run on.",
      NULL, NULL},
@@ -102,6 +107,10 @@ const struct cfg_option cfg_options[] = {
      "Most `/`-separated levels in a topic name or filter.", NULL, NULL},
     {"max_subscriptions", CFG_U32, 0, G(max_subscriptions), 0, 0, UINT32_MAX, NULL,
      "Subscriptions one client may hold; 0 = unlimited.", NULL, NULL},
+    {"receive_maximum", CFG_U32, 0, G(receive_maximum), 65535, 1, 65535, NULL,
+     "QoS 1 and 2 messages an MQTT 5 client may have sent and not yet had acknowledged "
+     "(announced as Receive Maximum in CONNACK when below 65535). A client that goes over it is "
+     "disconnected with reason 0x93.", NULL, NULL},
     {"connect_timeout", CFG_U32, 0, G(connect_timeout), 10, 1, 3600, NULL,
      "Seconds a new connection has to send CONNECT before it is closed.", NULL, NULL},
     {"max_client_id_length", CFG_U32, 0, G(max_client_id_length), 65535, 23, 65535, NULL,

@@ -101,6 +101,12 @@ static inline void mqtt_wr_u32(uint8_t *p, uint32_t v)
  * U+0000 [MQTT-1.5.4-1] [MQTT-1.5.4-2]. */
 bool mqtt_utf8_valid(struct slice s);
 
+/* True when s is well-formed UTF-8 as for mqtt_utf8_valid(), U+0000
+ * allowed: the rule for a payload with Payload Format Indicator 1 ("UTF-8
+ * Encoded Character Data", 5.0 section 3.3.2.3.2), which is not a UTF-8
+ * Encoded String. */
+bool mqtt_utf8_data_valid(struct slice s);
+
 /* Topic name rules for PUBLISH (and will topics): valid UTF-8, length >= 1,
  * no '+' or '#' [MQTT-3.3.2-2] [MQTT-4.7.3-1]. */
 bool mqtt_topic_name_valid(struct slice topic);

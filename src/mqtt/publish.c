@@ -4,7 +4,8 @@
  * Decoding borrows the topic, properties and payload from the frame; the
  * payload is never scanned (Payload Format Indicator 1 with a payload that
  * is not UTF-8 MAY be refused, 3.3.2.3.2: that is the broker's choice, as
- * it costs a pass over every payload). Encoding computes the size once and
+ * it costs a pass over every payload; the broker makes it, with
+ * mqtt_utf8_data_valid()). Encoding computes the size once and
  * then writes in one pass: one call per delivery.
  *
  * Not judged here, because they need connection state: Topic Alias against

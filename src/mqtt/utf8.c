@@ -2,13 +2,16 @@
  * utf8.c - UTF-8 validity as MQTT requires it [MQTT-1.5.4-1] [MQTT-1.5.4-2].
  *
  * Well-formed per RFC 3629 / Unicode table 3-7: no overlong forms, no
- * surrogates, nothing above U+10FFFF, and additionally no U+0000. Other
- * control characters and non-characters are allowed (the specification
- * says a receiver MAY reject them, and clients do send them).
+ * surrogates, nothing above U+10FFFF. UTF-8 Encoded Strings additionally
+ * exclude U+0000; a payload marked as UTF-8 Encoded Character Data
+ * (Payload Format Indicator 1, 5.0 section 3.3.2.3.2) only has to be
+ * well-formed, so U+0000 is allowed there. Other control characters and
+ * non-characters are allowed (the specification says a receiver MAY reject
+ * them, and clients do send them).
  */
 #include "mqtt/mqtt.h"
 
-bool mqtt_utf8_valid(struct slice s)
+static bool utf8_check(struct slice s, bool allow_nul)
 {
     if (s.len == 0)
         return true; /* s.ptr may be NULL: no pointer arithmetic on it */
@@ -16,7 +19,7 @@ bool mqtt_utf8_valid(struct slice s)
     while (p < end) {
         uint8_t c = *p;
         if (c < 0x80) {
-            if (c == 0)
+            if (c == 0 && !allow_nul)
                 return false;
             p++;
             continue;
@@ -48,4 +51,14 @@ bool mqtt_utf8_valid(struct slice s)
         }
     }
     return true;
+}
+
+bool mqtt_utf8_valid(struct slice s)
+{
+    return utf8_check(s, false);
+}
+
+bool mqtt_utf8_data_valid(struct slice s)
+{
+    return utf8_check(s, true);
 }

@@ -14,8 +14,9 @@
 // "ev" and the fields MQTT.js gives. Automatic reconnection is off unless the
 // connect options set reconnectPeriod. Also "packet" for every CONNACK,
 // DISCONNECT and AUTH received (cmd, reasonCode, properties), so a test sees
-// the properties of a refusal too. Binary property values (correlation or
-// authentication data) are given as UTF-8 text.
+// the properties of a refusal too. Binary property values of those packets
+// (authentication data) are given as UTF-8 text; a message's properties come
+// as MQTT.js gives them (binary ones as {"type": "Buffer", "data": [...]}).
 // Enhanced authentication: the connect options may carry "authReplies", a map
 // from the broker's Authentication Data to the data of the AUTH 0x18 answer.
 'use strict';
@@ -58,7 +59,7 @@ function attach(c) {
     c.on('message', (topic, payload, packet) => emit({
         ev: 'message', topic, payload: payload.toString('utf8'),
         payload_hex: payload.toString('hex'), qos: packet.qos, retain: !!packet.retain,
-        dup: !!packet.dup, properties: plain(packet.properties),
+        dup: !!packet.dup, properties: packet.properties || {},
     }));
     c.on('disconnect', (packet) => emit({ ev: 'disconnect', reasonCode: packet.reasonCode }));
     c.on('close', () => emit({ ev: 'close' }));
@@ -162,7 +163,7 @@ const handlers = {
     publish: (cmd) => client.publish(cmd.topic, cmd.payload, {
         qos: cmd.qos || 0, retain: !!cmd.retain, properties: cmd.properties,
     }, (err, packet) => emit({ ev: 'published', tag: cmd.tag, error: errText(err),
-        reasonCode: packet && packet.reasonCode })),
+        reasonCode: err && err.code !== undefined ? err.code : packet && packet.reasonCode })),
     publish_many: publishMany,
     end: (cmd) => client.end(!!cmd.force, () => emit({ ev: 'ended' })),
     exit: () => process.exit(0),

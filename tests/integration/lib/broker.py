@@ -32,7 +32,8 @@ from . import env, procs, testing
 PETREL_ONLY_KEYS = {"threads", "users_file", "groups_file", "connect_timeout",
                     "max_write_buffer", "max_topic_length", "max_topic_levels",
                     "max_subscriptions", "max_client_id_length", "reason_strings",
-                    "response_information", "server_reference", "server_reference_mode"}
+                    "response_information", "server_reference", "server_reference_mode",
+                    "receive_maximum"}
 SANITIZER_RE = re.compile(r"(ERROR|WARNING): (AddressSanitizer|LeakSanitizer|ThreadSanitizer)"
                           r"|runtime error:|UndefinedBehaviorSanitizer")
 PETREL_LISTEN_RE = re.compile(r"listening on (\S+) port (\d+)")

@@ -332,9 +332,14 @@ def drain_all(clients, quiet=0.3, limit=30.0):
     got = {c: [] for c in clients}
     socks = {c.sock: c for c in clients}
     end = time.monotonic() + env.scaled(limit)
-    for c in clients:  # packets already read and kept
+    for c in clients:  # packets already read: kept ones, then whole ones in the buffer
         while c.pending:
             got[c].append(c.pending.popleft())
+        while P.frame_length(c.buf) is not None:
+            n = P.frame_length(c.buf)
+            raw = bytes(c.buf[:n])
+            del c.buf[:n]
+            got[c].append(P.decode(raw, c.version))
     while True:
         now = time.monotonic()
         if now >= end:

@@ -12,6 +12,10 @@ MQTT 5 properties go in as dicts of paho's attribute names, e.g.
 connect_props={"SessionExpiryInterval": 60}, will_props={"WillDelayInterval": 2};
 the CONNACK's come back in p.connack_props (a paho Properties object) and a
 broker's DISCONNECT in p.disconnect_event() -> (reason code, properties).
+MQTT 5 properties are dicts keyed by paho's property names, e.g.
+{"ResponseTopic": "r", "UserProperty": [("k", "v")]}; props() builds them.
+Received messages keep paho's `properties` object (absent attributes are
+properties that were not sent).
 """
 
 import queue
@@ -23,8 +27,26 @@ try:
     import paho.mqtt.client as mqtt
     from paho.mqtt.properties import Properties
     from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.subscribeoptions import SubscribeOptions
 except ImportError:  # checked by require()
     mqtt = None
+
+
+def props(packet, values):
+    """A paho Properties for packet ("CONNECT", "PUBLISH", "SUBSCRIBE", ...)
+    from a dict of property names to values (None or {} gives None)."""
+    if not values:
+        return None
+    p = Properties(getattr(PacketTypes, packet))
+    for k, v in values.items():
+        setattr(p, k, v)
+    return p
+
+
+def prop(msg, name, default=None):
+    """A property of a received message, or default when it was not sent."""
+    p = getattr(msg, "properties", None)
+    return getattr(p, name, default) if p is not None else default
 
 
 def require():
@@ -38,12 +60,13 @@ class Client:
 
     def __init__(self, broker, client_id="", version=4, clean=True, keepalive=60,
                  username=None, password=None, will=None, session_expiry=None, connect=True,
-                 connect_props=None, will_props=None):
+                 connect_props=None, will_props=None, properties=None):
         require()
         proto = {3: mqtt.MQTTv31, 4: mqtt.MQTTv311, 5: mqtt.MQTTv5}[version]
         self.broker, self.version, self.clean = broker, version, clean
         self.keepalive, self.session_expiry = keepalive, session_expiry
-        self.connect_props = dict(connect_props or {})
+        # connect_props and properties are the same thing (two spellings).
+        self.connect_props = dict(connect_props or properties or {})
         self.connack_props = None
         self.events = queue.Queue()
         self.messages_q = queue.Queue()
@@ -59,6 +82,8 @@ class Client:
         self.c.on_connect = self._on_connect
         self.c.on_subscribe = lambda c, u, mid, granted, *props: self.events.put(
             ("subscribe", mid, granted))
+        self.c.on_unsubscribe = lambda c, u, mid, *rest: self.events.put(
+            ("unsubscribe", mid, rest[1] if len(rest) > 1 else None))
         self.c.on_message = lambda c, u, msg: self.messages_q.put(msg)
         self.c.on_disconnect = lambda c, u, rc, *props: self.events.put(
             ("disconnect", rc, props[0] if props else None))
@@ -105,14 +130,30 @@ class Client:
             raise AssertionError("paho: CONNACK code %r, expected %r" % (rc, expect_rc))
         return flags, rc
 
-    def subscribe(self, topic, qos=0):
-        result, mid = self.c.subscribe(topic, qos)
+    def subscribe(self, topic, qos=0, no_local=False, rap=False, rh=0, properties=None):
+        """SUBSCRIBE; v5 takes the subscription options and properties (e.g.
+        {"SubscriptionIdentifier": 3}). Returns paho's granted list."""
+        if self.version == 5:
+            opts = SubscribeOptions(qos=qos, noLocal=no_local, retainAsPublished=rap,
+                                    retainHandling=rh)
+            result, mid = self.c.subscribe(topic, options=opts,
+                                           properties=props("SUBSCRIBE", properties))
+        else:
+            result, mid = self.c.subscribe(topic, qos)
         assert result == mqtt.MQTT_ERR_SUCCESS, "paho subscribe: %s" % result
         return self._event("subscribe", mid=mid)[2]
 
-    def publish(self, topic, payload, qos=0, retain=False, timeout=10):
-        """Publishes and waits (bounded) until paho reports it complete."""
-        info = self.c.publish(topic, payload, qos, retain)
+    def unsubscribe(self, topic):
+        """UNSUBSCRIBE; returns the v5 reason codes (None before v5)."""
+        result, mid = self.c.unsubscribe(topic)
+        assert result == mqtt.MQTT_ERR_SUCCESS, "paho unsubscribe: %s" % result
+        return self._event("unsubscribe", mid=mid)[2]
+
+    def publish(self, topic, payload, qos=0, retain=False, timeout=10, properties=None):
+        """Publishes and waits (bounded) until paho reports it complete;
+        properties: a dict of v5 PUBLISH properties."""
+        info = self.c.publish(topic, payload, qos, retain,
+                              properties=props("PUBLISH", properties))
         info.wait_for_publish(env.scaled(timeout))
         if not info.is_published():
             raise AssertionError("paho: publish on %s not complete within %.0fs"

@@ -24,6 +24,17 @@ _VERSION_ARG = {3: "31", 4: "311", 5: "5"}
 MARK = "#MSG#"
 
 Message = collections.namedtuple("Message", "topic payload qos retain")
+# With Sub(v5props=True): the v5 properties mosquitto_sub prints, by the
+# specification's names, only those present: topic_alias,
+# subscription_identifier, message_expiry_interval, payload_format_indicator
+# (ints), content_type, response_topic, correlation_data (str; printed raw,
+# so printable values only), user_property ("k1:v1 k2:v2" as printed).
+Message5 = collections.namedtuple("Message5", "topic payload qos retain props")
+SEP = "\x1f"  # ASCII unit separator: not in any value the tests use
+V5_FIELDS = (("topic_alias", "%A", int), ("subscription_identifier", "%S", int),
+             ("message_expiry_interval", "%E", int), ("payload_format_indicator", "%F", int),
+             ("content_type", "%C", str), ("response_topic", "%R", str),
+             ("correlation_data", "%D", str), ("user_property", "%P", str))
 
 
 def _common(b, version, client_id, extra):
@@ -63,12 +74,16 @@ class Sub:
     """
 
     def __init__(self, b, topics, qos=0, version=4, count=None, client_id=None, extra=(),
-                 ready=True):
+                 ready=True, v5props=False):
         topics = [topics] if isinstance(topics, str) else list(topics)
+        fmt = MARK + "%q|%r|%t|%x"
+        if v5props:
+            fmt = MARK + SEP.join(["%q", "%r", "%t", "%x"] + [f for _, f, _ in V5_FIELDS])
+        self.v5props = v5props
         # stdbuf: mosquitto_sub's stdout is a pipe here, which stdio would
         # buffer in blocks; lines must arrive as they are written.
         args = ["stdbuf", "-oL", SUB] + _common(b, version, client_id, extra) + ["-q", str(qos), "-d",
-                                                              "-F", MARK + "%q|%r|%t|%x"]
+                                                              "-F", fmt]
         for t in topics:
             args += ["-t", t]
         if count:
@@ -104,7 +119,11 @@ class Sub:
     def _read(self):
         for line in self.proc.stdout:
             line = line.rstrip("\n")
-            if line.startswith(MARK):
+            if line.startswith(MARK) and self.v5props:
+                f = line[len(MARK):].split(SEP)
+                props = {name: conv(v) for (name, _, conv), v in zip(V5_FIELDS, f[4:]) if v}
+                self.lines.put(Message5(f[2], bytes.fromhex(f[3]), int(f[0]), f[1] == "1", props))
+            elif line.startswith(MARK):
                 q, r, rest = line[len(MARK):].split("|", 2)
                 topic, hexp = rest.rsplit("|", 1)
                 self.lines.put(Message(topic, bytes.fromhex(hexp), int(q), r == "1"))

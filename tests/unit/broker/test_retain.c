@@ -1,7 +1,7 @@
 /*
  * test_retain.c - the retained store: set, replace, clear with an empty
  * payload [MQTT-3.3.1-10] [MQTT-3.3.1-11], and filter matching including
- * the '$' rule [MQTT-4.7.2-1].
+ * the '$' rule [MQTT-4.7.2-1], and expiry (5.0 section 3.3.1.3).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,7 +43,7 @@ static size_t count(struct retain_store *r, const char *filter)
 {
     struct got g;
     memset(&g, 0, sizeof g);
-    retain_match(r, slice_cstr(filter), collect, &g);
+    retain_match(r, slice_cstr(filter), 0, collect, &g);
     return g.n;
 }
 
@@ -57,7 +57,7 @@ static void test_set_replace_clear(void **state)
     assert_int_equal(atomic_load(&r.count), 1);
     struct got g;
     memset(&g, 0, sizeof g);
-    retain_match(&r, SLICE_LIT("a/b"), collect, &g);
+    retain_match(&r, SLICE_LIT("a/b"), 0, collect, &g);
     assert_int_equal(g.n, 1);
     assert_string_equal(g.payloads[0], "two");
     put(&r, "a/b", ""); /* clears */
@@ -94,11 +94,52 @@ static void test_filters(void **state)
     retain_fini(&r);
 }
 
+static void put_expiring(struct retain_store *r, const char *topic, uint32_t seconds,
+                         uint64_t now_ms)
+{
+    struct msg *m = msg_new(slice_cstr(topic), slice_cstr("x"), 1, true, SLICE_NULL, 0, now_ms);
+    m->has_expiry = true;
+    m->expiry_interval = seconds;
+    retain_set(r, m);
+    msg_unref(m);
+}
+
+static size_t count_at(struct retain_store *r, const char *filter, uint64_t now_ms)
+{
+    struct got g;
+    memset(&g, 0, sizeof g);
+    retain_match(r, slice_cstr(filter), now_ms, collect, &g);
+    return g.n;
+}
+
+/* An expired retained message is never reported and leaves the store. */
+static void test_expiry(void **state)
+{
+    (void)state;
+    struct retain_store r;
+    retain_init(&r, 9);
+    put_expiring(&r, "e/short", 1, 10000);
+    put_expiring(&r, "e/long", 60, 10000);
+    put(&r, "e/never", "y");
+    assert_int_equal(count_at(&r, "e/#", 10999), 3);
+    assert_int_equal(atomic_load(&r.count), 3);
+    assert_int_equal(count_at(&r, "e/#", 11000), 2); /* 1 s has passed */
+    assert_int_equal(atomic_load(&r.count), 2);
+    assert_int_equal(count_at(&r, "e/short", 11000), 0);
+    assert_int_equal(count_at(&r, "e/+", 10000 + 60000), 1);
+    assert_int_equal(atomic_load(&r.count), 1);
+    /* A newer message on the topic is not removed for the old one's expiry. */
+    put_expiring(&r, "e/short", 1, 20000);
+    assert_int_equal(count_at(&r, "e/short", 20500), 1);
+    retain_fini(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_replace_clear),
         cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_expiry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,6 +113,7 @@ static void test_every_option_valid(void **state)
     struct config c;
     const char *text = "listener 1883\n"
                        "max_connections 100\n"
+                       "max_topic_alias 0\n"
                        "listener 61613 0.0.0.0\n"
                        "listener 0 ::1\n"
                        "max_connections -1\n"
@@ -146,6 +147,7 @@ static void test_every_option_valid(void **state)
                        "response_information reply/to me/\n"
                        "server_reference other.example.com:1884 [::1]:1883 10.0.0.1\n"
                        "server_reference_mode moved\n"
+                       "receive_maximum 1\n"
                        "sys_interval 0\n"
                        "log_dest file ../log/petrel.log\n"
                        "log_type error\n";
@@ -154,6 +156,8 @@ static void test_every_option_valid(void **state)
     assert_int_equal(c.listeners[0].port, 1883);
     assert_null(c.listeners[0].address);
     assert_int_equal(c.listeners[0].max_connections, 100);
+    assert_int_equal(c.listeners[0].max_topic_alias, 0);
+    assert_int_equal(c.listeners[1].max_topic_alias, 10); /* mosquitto's default */
     assert_int_equal(c.listeners[1].port, 61613);
     assert_string_equal(c.listeners[1].address, "0.0.0.0");
     assert_int_equal(c.listeners[1].max_connections, -1);
@@ -190,6 +194,7 @@ static void test_every_option_valid(void **state)
     assert_string_equal(c.response_information, "reply/to me/");
     assert_string_equal(c.server_reference, "other.example.com:1884 [::1]:1883 10.0.0.1");
     assert_int_equal(c.server_reference_mode, CONFIG_REDIRECT_MOVED);
+    assert_int_equal(c.receive_maximum, 1);
     assert_int_equal(c.sys_interval, 0);
     assert_int_equal(c.log_dest, LOG_DEST_FILE);
     assert_string_equal(c.log_file, "../log/petrel.log");

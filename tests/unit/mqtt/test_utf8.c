@@ -1,6 +1,7 @@
 /*
  * test_utf8.c - mqtt_utf8_valid: RFC 3629 well-formedness plus no U+0000
- * [MQTT-1.5.4-1] [MQTT-1.5.4-2].
+ * [MQTT-1.5.4-1] [MQTT-1.5.4-2]; mqtt_utf8_data_valid: the same with
+ * U+0000 allowed (payloads with Payload Format Indicator 1).
  */
 #include "codec_test.h"
 
@@ -54,10 +55,17 @@ static void utf8_table(void **state)
         uint8_t *b = malloc(cases[i].n ? cases[i].n : 1);
         assert_non_null(b);
         memcpy(b, cases[i].b, cases[i].n);
-        bool got = mqtt_utf8_valid(slice_make(cases[i].n ? b : NULL, cases[i].n));
+        struct slice s = slice_make(cases[i].n ? b : NULL, cases[i].n);
+        bool got = mqtt_utf8_valid(s);
         if (got != cases[i].ok)
             print_error("%s\n", cases[i].name);
         assert_int_equal(got, cases[i].ok);
+        /* Payload data differs only in allowing U+0000. */
+        bool nul = strcmp(cases[i].name, "U+0000 [MQTT-1.5.4-2]") == 0;
+        bool data = mqtt_utf8_data_valid(s);
+        if (data != (cases[i].ok || nul))
+            print_error("data: %s\n", cases[i].name);
+        assert_int_equal(data, cases[i].ok || nul);
         free(b);
     }
 }
@@ -94,11 +102,24 @@ static void utf8_every_scalar_value(void **state)
     }
 }
 
+static void utf8_data_allows_nul_only(void **state)
+{
+    (void)state;
+    const uint8_t nul[] = {0x00}, text[] = {'a', 0x00, 0xC3, 0xA9, 0x00};
+    const uint8_t overlong_nul[] = {0xC0, 0x80};
+    assert_true(mqtt_utf8_data_valid(slice_make(nul, sizeof nul)));
+    assert_true(mqtt_utf8_data_valid(slice_make(text, sizeof text)));
+    assert_false(mqtt_utf8_valid(slice_make(text, sizeof text)));
+    /* The overlong form of U+0000 is still ill-formed. */
+    assert_false(mqtt_utf8_data_valid(slice_make(overlong_nul, sizeof overlong_nul)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_table),
         cmocka_unit_test(utf8_every_scalar_value),
+        cmocka_unit_test(utf8_data_allows_nul_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
