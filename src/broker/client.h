@@ -112,6 +112,7 @@ struct client {
     uint64_t created_ms;
     uint64_t last_rx_ms;
     uint64_t last_io_ms; /* for releasing idle buffers */
+    uint32_t held_until; /* responses to it wait for this store ticket (durable.h) */
     uint32_t glitches;   /* odd but legal behaviour, counted */
 };
 

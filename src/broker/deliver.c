@@ -135,13 +135,15 @@ static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uin
 static void start_inflight(struct client *c, struct session *s, struct omsg *o)
 {
     o->pid = session_next_pid(s);
-    if (o->entry && o->qos == 2) {
-        /* Its packet id goes to disk before the PUBLISH leaves: after a
-         * crash it is re-sent under the same id, never delivered twice
-         * (durable.h). */
-        o->state = OMSG_WAIT_PUBREC;
+    if ((o->entry && o->qos == 2) || s->held_sends) {
+        /* A stored QoS 2 message's packet id goes to disk before the
+         * PUBLISH leaves: after a crash it is re-sent under the same id,
+         * never delivered twice (durable.h). Messages behind it wait with
+         * it, to keep their order. */
+        o->state = o->qos == 1 ? OMSG_WAIT_PUBACK : OMSG_WAIT_PUBREC;
         durable_entry_update(c->w, s, o);
         o->held = durable_hold_send(c->w, s);
+        s->held_sends++;
     } else if (!send_publish(c, o->msg, o->qos, o->pid, false, o->retain, &o->ids)) {
         count_drop(c->w, s, o->msg, "larger than the client's maximum packet size");
         session_omsg_free(c->w, o); /* as if delivered [MQTT-3.1.2-25] */
@@ -165,6 +167,7 @@ void broker_send_held(struct session *s, uint32_t ticket)
         if (o->held == 0 || o->held > ticket)
             continue;
         o->held = 0;
+        s->held_sends--;
         /* Without its connection it goes out (DUP) when the client is back. */
         if (c && c->state == CLIENT_ACTIVE && o->sent_here)
             send_publish(c, o->msg, o->qos, o->pid, false, o->retain, &o->ids);

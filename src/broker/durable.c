@@ -73,6 +73,17 @@ static struct held *held_push(struct worker *w, uint8_t kind, struct session *s)
     return h;
 }
 
+bool durable_must_hold(const struct client *c)
+{
+    return durable_on(c->w) && c->held_until > c->w->ticket_done;
+}
+
+void durable_note_held(struct worker *w, struct client *c)
+{
+    if (c)
+        c->held_until = w->ticket_next;
+}
+
 void durable_hold_ack(struct worker *w, struct session *s, uint8_t type, uint16_t pid,
                       uint8_t reason, bool ends)
 {
@@ -82,6 +93,7 @@ void durable_hold_ack(struct worker *w, struct session *s, uint8_t type, uint16_
     h->reason = reason;
     h->ends = ends;
     h->gen = s->attach_gen;
+    durable_note_held(w, s->client);
 }
 
 void durable_hold_delivery(struct worker *w, struct delivery *d)
@@ -99,6 +111,7 @@ void durable_hold_packet(struct worker *w, struct session *s, uint8_t *bytes, ui
     h->bytes = bytes;
     h->len = len;
     h->gen = s->attach_gen;
+    durable_note_held(w, s->client);
 }
 
 uint32_t durable_hold_send(struct worker *w, struct session *s)
@@ -219,6 +232,7 @@ void durable_ticket_done(struct worker *w, struct ticket *t)
         }
         held_drop(w, h);
     }
+    w->ticket_done = t->id;
     free(t);
     broker_flush_outboxes(w);
 }

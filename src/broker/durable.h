@@ -139,6 +139,12 @@ void durable_hold_ack(struct worker *w, struct session *s, uint8_t type, uint16_
                       uint8_t reason, bool ends);
 /* Takes d's references (d is left empty). */
 void durable_hold_delivery(struct worker *w, struct delivery *d);
+/* True while responses to c wait for the store: a later response waits
+ * too, so they leave in the order of the requests. */
+bool durable_must_hold(const struct client *c);
+/* Notes that c has a response in the current ticket. */
+void durable_note_held(struct worker *w, struct client *c);
+
 /* Holds an encoded packet (owned, malloc'd) for s's current connection. */
 void durable_hold_packet(struct worker *w, struct session *s, uint8_t *bytes, uint32_t len);
 /* Holds the first send of a QoS 2 message of s until its packet id is

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "broker/broker.h"
+#include "broker/durable.h"
 #include "broker/eauth.h"
 #include "broker/msg.h"
 #include "broker/session.h"
+#include "util/alloc.h"
 #include "util/log.h"
 
 static void handle_ping(struct client *c, const struct mqtt_frame *f)
@@ -17,6 +19,14 @@ static void handle_ping(struct client *c, const struct mqtt_frame *f)
     int rc = mqtt_ping_decode(f, &cx, &why);
     if (rc < 0) {
         client_protocol_error(c, (uint8_t)-rc, why);
+        return;
+    }
+    if (durable_must_hold(c)) {
+        /* Behind acknowledgements that wait for the store: answers keep
+         * the order of the requests (durable.h). */
+        uint8_t *bytes = xmalloc(2);
+        mqtt_ping_encode(bytes, 2, MQTT_PINGRESP);
+        durable_hold_packet(c->w, c->sess, bytes, 2);
         return;
     }
     uint8_t *p = client_out_reserve(c, 2);

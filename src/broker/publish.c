@@ -200,7 +200,13 @@ static void take_publish(struct client *c, const struct mqtt_publish *p, struct 
         durable_retain_set(w, m, old);
         msg_unref(old);
     }
+    /* Behind a publisher's held messages, its QoS 0 ones wait too: one
+     * publisher's messages keep their order (durable.h). */
+    w->route_hold = p->qos == 0 && durable_must_hold(c);
     struct route_result r = broker_route(w, m);
+    if (w->route_hold)
+        durable_note_held(w, c);
+    w->route_hold = false;
     msg_unref(m);
     uint8_t reason = 0;
     if (c->version == MQTT_V5) {

@@ -225,7 +225,7 @@ struct route_result broker_route(struct worker *w, struct msg *m)
     /* With persistence, a QoS 1/2 message is stored with an entry per
      * stored session it goes to, and goes onward once that is committed
      * (durable.h). */
-    bool hold = durable_on(w) && m->qos > 0;
+    bool hold = durable_on(w) && (m->qos > 0 || w->route_hold);
     for (uint32_t i = 0; i < w->nmatches; i++) {
         struct delivery *d = &w->matches[i];
         d->msg = msg_ref(m);

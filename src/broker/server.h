@@ -154,6 +154,8 @@ struct worker {
     struct held *held;
     uint32_t nheld, held_cap;
     uint32_t ticket_next;
+    uint32_t ticket_done;  /* the last ticket released */
+    bool route_hold;       /* broker_route holds QoS 0 deliveries too (publish.c) */
 
     struct worker_stats stats;
 };

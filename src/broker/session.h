@@ -89,6 +89,7 @@ struct session {
     uint64_t id; /* unique per process; message origin for No Local */
     _Atomic uint64_t seq; /* store sequence while stored (outlives its connection), else 0 */
     uint32_t attach_gen; /* counts connections attached; held acks name the one they answer */
+    uint32_t held_sends; /* inflight messages whose first send waits for the store */
 
     struct slice client_id; /* points into this allocation */
     struct client *client;  /* attached connection, or NULL */

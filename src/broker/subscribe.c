@@ -99,9 +99,9 @@ static void send_suback(struct client *c, uint8_t type, uint16_t pid, const uint
     }
     if (c->max_packet_out && size > c->max_packet_out)
         return; /* not sent at all [MQTT-3.1.2-24]; it carries nothing to leave out */
-    if (type == MQTT_SUBACK && durable_on(c->w) && c->sess->seq) {
+    if ((type == MQTT_SUBACK && durable_on(c->w) && c->sess->seq) || durable_must_hold(c)) {
         /* A stored session's SUBACK waits until its subscriptions are on
-         * disk (durable.h). */
+         * disk, and any answer waits behind answers that wait (durable.h). */
         uint8_t *bytes = xmalloc(size);
         mqtt_suback_encode(bytes, size, &sa, c->version);
         durable_hold_packet(c->w, c->sess, bytes, (uint32_t)size);

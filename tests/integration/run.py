@@ -46,6 +46,8 @@ def parse_args(argv):
                     help="broker under test (mosquitto: /usr/sbin/mosquitto; "
                          "Petrel-only tests skip)")
     ap.add_argument("--threads", type=int, help="write `threads N` into every Petrel config")
+    ap.add_argument("--persistence", action="store_true",
+                    help="write `persistence true` into every Petrel config")
     ap.add_argument("--sanitized", action="store_true",
                     help="ASan/UBSan broker: longer timeouts, sanitizer reports fail")
     ap.add_argument("-k", action="append", default=[], metavar="PATTERN",
@@ -122,6 +124,8 @@ def run_file(name, args, base_dir):
                 NODE_PATH=os.path.join(REPO, "tests", "node_modules"))
     if args.threads:
         envv["PETREL_THREADS"] = str(args.threads)
+    if args.persistence:
+        envv["PETREL_PERSISTENCE"] = "1"
     if args.sanitized:
         envv["PETREL_SANITIZED"] = "1"
     path = os.path.join(HERE, name)

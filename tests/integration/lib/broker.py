@@ -220,6 +220,11 @@ class Broker:
         defaults = ["allow_anonymous true", "log_dest stderr"]
         if self.kind == "petrel" and env.THREADS:
             defaults.append("threads %s" % env.THREADS)
+        if self.kind == "petrel" and env.PERSISTENCE:
+            # Every test with the durable store on (acknowledgements after
+            # commit); sync off keeps the suite's pace.
+            defaults += ["persistence true", "persistence_location data",
+                         "persistence_sync off"]
         lines += [d for d in defaults if _key(d) not in given]
         if self.kind == "mosquitto":
             if os.geteuid() == 0:

@@ -6,6 +6,7 @@ Every setting has a default, so a test file can also be run directly:
 PETREL_BIN        directory holding the petrel binaries (default: build/bin)
 PETREL_BROKER     "petrel" (default) or "mosquitto"
 PETREL_THREADS    written as `threads N` into every Petrel config (default: unset)
+PETREL_PERSISTENCE  1: `persistence true` (sync off) in every Petrel config
 PETREL_SANITIZED  "1": the broker is an ASan/UBSan build; waits are longer and a
                   sanitizer report in the broker log fails the test
 PETREL_TEST_DIR   where brokers put their configs and logs (default: a new temp dir)
@@ -26,6 +27,7 @@ NODE_MODULES = os.path.join(REPO, "tests", "node_modules")
 BIN = os.path.abspath(os.environ.get("PETREL_BIN") or os.path.join(REPO, "build", "bin"))
 BROKER = os.environ.get("PETREL_BROKER") or "petrel"
 THREADS = os.environ.get("PETREL_THREADS") or None
+PERSISTENCE = os.environ.get("PETREL_PERSISTENCE") == "1"
 SANITIZED = os.environ.get("PETREL_SANITIZED") == "1"
 UNDER_RUNNER = os.environ.get("PETREL_RUNNER") == "1"
 FORCE_PETREL_ONLY = os.environ.get("PETREL_FORCE_PETREL_ONLY") == "1"
