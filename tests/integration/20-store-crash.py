@@ -34,7 +34,7 @@ def qos_of(payload):
 
 def durable_broker():
     return Broker(conf=["persistence true", "persistence_location data",
-                        "max_queued_messages 100000", "max_inflight_messages 50"])
+                        "max_queued_messages 0", "max_inflight_messages 50"])
 
 
 class Publisher:
