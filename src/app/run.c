@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "app/store_tool.h"
 #include "auth/auth.h"
 #include "broker/durable.h"
 #include "broker/server.h"
@@ -160,26 +161,17 @@ static void on_signal(uv_signal_t *h, int signum)
 /* The memory store, or SQLite in persistence_location with persistence. */
 static int open_store(struct app *a)
 {
-    const struct config *cfg = a->cfg;
-    struct store *st = &a->srv.store;
     char err[512] = "";
-    if (!cfg->persistence)
-        return store_open(st, &store_memory_ops, NULL, err, sizeof err);
-    struct store_options opt = {
-        .dir = cfg->persistence_location ? cfg->persistence_location : ".",
-        .sync = cfg->persistence_sync == CONFIG_SYNC_OFF      ? STORE_SYNC_OFF
-                : cfg->persistence_sync == CONFIG_SYNC_NORMAL ? STORE_SYNC_NORMAL
-                                                              : STORE_SYNC_FULL,
-        .commit_interval_ms = cfg->persistence_commit_interval,
-        .max_size = cfg->persistence_max_size,
-    };
-    int rc = store_open(st, &store_sqlite_ops, &opt, err, sizeof err);
-    if (rc != 0) {
-        log_error("persistence: %s", err[0] ? err : strerror(-rc));
-        return rc;
+    if (app_store_open(a->cfg, &a->srv.store, err, sizeof err) != 0) {
+        log_error("persistence: %s", err);
+        return -1;
     }
-    log_notice("persistence: %s/%s (sync %s)", opt.dir, STORE_FILE_NAME,
-               opt.sync == STORE_SYNC_FULL ? "full" : opt.sync == STORE_SYNC_NORMAL ? "normal" : "off");
+    if (a->cfg->persistence)
+        log_notice("persistence: %s in %s (sync %s)", STORE_FILE_NAME,
+                   a->cfg->persistence_location ? a->cfg->persistence_location : ".",
+                   a->cfg->persistence_sync == CONFIG_SYNC_FULL     ? "full"
+                   : a->cfg->persistence_sync == CONFIG_SYNC_NORMAL ? "normal"
+                                                                    : "off");
     return 0;
 }
 
