@@ -271,13 +271,41 @@ struct omsg *session_inflight_find(struct session *s, uint16_t pid)
     return o ? o : find_pid(&s->resend, pid);
 }
 
+/* The smallest packet id in use that is >= from, or 65536 for none. */
+static uint32_t lowest_pid_from(const struct list *l, uint32_t from, uint32_t best)
+{
+    const struct list *n;
+    for (n = l->next; n != l; n = n->next) {
+        const struct omsg *o = list_entry(n, struct omsg, node);
+        if (o->pid >= from && o->pid < best)
+            best = o->pid;
+    }
+    return best;
+}
+
 uint16_t session_next_pid(struct session *s)
 {
+    /* Ids are handed out in increasing order, so those of this lap are
+     * all below the candidate; an id of an earlier lap still in use is at
+     * or above pid_floor. Only reaching the floor costs a scan of the
+     * inflight lists: once per lap plus once per id still in use from the
+     * lap before, instead of a search per message. */
     for (;;) {
-        if (++s->next_pid == 0)
+        if (++s->next_pid == 0) {
             s->next_pid = 1;
-        if (s->inflight_count == 0 || session_inflight_find(s, s->next_pid) == NULL)
+            s->pid_floor = 0; /* wrapped: the earlier lap's ids are ahead again */
+        }
+        uint32_t x = s->next_pid;
+        if (s->inflight_count == 0)
             return s->next_pid;
+        if (s->pid_floor == 0 || x >= s->pid_floor) {
+            uint32_t low = lowest_pid_from(&s->inflight, x, 65536);
+            low = lowest_pid_from(&s->resend, x, low);
+            if (low == x)
+                continue; /* in use [MQTT-2.2.1-3] */
+            s->pid_floor = low;
+        }
+        return s->next_pid;
     }
 }
 

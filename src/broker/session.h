@@ -120,6 +120,7 @@ struct session {
     struct list resend;   /* struct omsg, inflight from an earlier connection, in send order */
     uint32_t inflight_count; /* on inflight and resend */
     uint16_t next_pid;
+    uint32_t pid_floor; /* no id in use lies in [next_pid + 1, pid_floor); 0 = unknown */
     uint64_t next_seq; /* struct omsg.seq of the next first transmission */
 
     struct in_qos2 *in_qos2; /* incoming QoS 2 ids awaiting PUBREL */
