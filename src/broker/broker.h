@@ -51,6 +51,10 @@ void broker_connack_refusal(struct client *c, uint8_t rc, const char *why);
 void will_on_close(struct client *c);
 /* A new connection continues s: a parked will is dropped [MQTT-3.1.3-9]. */
 void will_cancel(struct worker *w, struct session *s);
+/* Start-up (recover.c, before the worker runs): parks will m (a reference
+ * the session takes) on s until at_ms (monotonic; now or earlier publishes
+ * it as soon as the worker runs). */
+void will_restore(struct worker *w, struct session *s, struct msg *m, uint64_t at_ms);
 /* Ends s (session_end), publishing its parked will first. */
 void broker_session_end(struct worker *w, struct session *s);
 /* The worker's will_timer callback: publishes the wills now due. */

@@ -257,7 +257,33 @@ static void session_record(struct worker *w, struct session *s, uint64_t offline
         .offline_at_ms = offline_at,
         .next_pid = s->next_pid,
     };
+    if (s->will && atomic_load(&s->will->seq)) {
+        /* A parked will: stored with the time left from offline_at, so a
+         * restart publishes it when its delay ends (recover.c). */
+        uint64_t left = s->will_at_ms > w->now_ms ? s->will_at_ms - w->now_ms : 0;
+        r.will_msg = atomic_load(&s->will->seq);
+        r.will_delay = (uint32_t)((left + 999) / 1000);
+        if (r.offline_at_ms == 0)
+            r.offline_at_ms = wall_ms();
+    }
     store_session_put(&w->batch, &r);
+}
+
+void durable_will_parked(struct worker *w, struct session *s)
+{
+    if (!durable_on(w) || s->seq == 0 || s->will == NULL)
+        return;
+    durable_msg_hold(w, s->will);
+    session_record(w, s, wall_ms());
+}
+
+void durable_will_gone(struct worker *w, struct session *s, struct msg *m)
+{
+    if (!durable_on(w) || s->seq == 0 || atomic_load(&m->seq) == 0 || s->dead)
+        return;
+    if (s->will == NULL)
+        session_record(w, s, s->client ? 0 : wall_ms());
+    durable_msg_release(w, m);
 }
 
 static void store_subs(struct worker *w, struct session *s)

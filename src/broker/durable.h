@@ -108,6 +108,11 @@ void durable_session_saved(struct worker *w, struct session *s);
 /* The session ends. */
 void durable_session_ended(struct worker *w, struct session *s);
 
+/* A will was parked on a stored session (will.c), or left it (published
+ * or cancelled; s->will is already NULL, m is the will). */
+void durable_will_parked(struct worker *w, struct session *s);
+void durable_will_gone(struct worker *w, struct session *s, struct msg *m);
+
 /* Subscriptions of a stored session. */
 void durable_sub_put(struct worker *w, struct session *s, struct slice filter, uint8_t opts,
                      uint32_t sub_id);

@@ -30,7 +30,7 @@ struct recovery {
     size_t nmsgs, msgs_cap;
     struct session **sess; /* by seq, ascending */
     size_t nsess, sess_cap;
-    uint64_t entries, entries_dropped, sessions_expired, msgs_expired;
+    uint64_t entries, entries_dropped, sessions_expired, msgs_expired, wills;
 };
 
 static uint64_t now_wall_ms(void)
@@ -96,6 +96,21 @@ static int on_msg(void *arg, const struct store_msg_rec *rec)
     return 0;
 }
 
+/* A will that was waiting out its delay: published when the delay ends,
+ * at once if it ended while the broker was down [MQTT-3.1.3-9]. */
+static void restore_will(struct recovery *r, struct worker *w, struct session *s,
+                         const struct store_session_rec *rec, uint64_t offline_at)
+{
+    struct msg *m = rec->will_msg ? find_msg(r, rec->will_msg) : NULL;
+    if (m == NULL)
+        return;
+    uint64_t due = offline_at + (uint64_t)rec->will_delay * 1000u;
+    uint64_t in = due > r->wall_ms ? due - r->wall_ms : 0;
+    atomic_fetch_add_explicit(&m->srefs, 1, memory_order_relaxed);
+    will_restore(w, s, msg_ref(m), r->mono_ms + in);
+    r->wills++;
+}
+
 static int on_session(void *arg, const struct store_session_rec *rec)
 {
     struct recovery *r = arg;
@@ -120,6 +135,7 @@ static int on_session(void *arg, const struct store_session_rec *rec)
                            ? UINT64_MAX
                            : offline_at + (uint64_t)rec->expiry_interval * 1000u - r->wall_ms;
     s->expire_at_ms = left_ms == UINT64_MAX ? UINT64_MAX : r->mono_ms + left_ms;
+    restore_will(r, w, s, rec, offline_at);
     list_push(&w->offline, &s->offline_node);
     STAT_ADD(w, sessions_offline, 1);
     r->sess = grow(r->sess, &r->sess_cap, r->nsess, sizeof *r->sess);
@@ -256,10 +272,11 @@ int durable_recover(struct server *srv)
         log_error("store: loading failed (%d); starting from what was read", rc);
         return rc;
     }
-    log_notice("store: recovered %zu session%s, %llu queued or inflight message%s; "
-               "%llu session%s expired while stopped, %llu message%s dropped",
+    log_notice("store: recovered %zu session%s, %llu queued or inflight message%s, %llu "
+               "will%s; %llu session%s expired while stopped, %llu message%s dropped",
                r.nsess, r.nsess == 1 ? "" : "s", (unsigned long long)r.entries,
-               r.entries == 1 ? "" : "s", (unsigned long long)r.sessions_expired,
+               r.entries == 1 ? "" : "s", (unsigned long long)r.wills, r.wills == 1 ? "" : "s",
+               (unsigned long long)r.sessions_expired,
                r.sessions_expired == 1 ? "" : "s",
                (unsigned long long)(r.entries_dropped + r.msgs_expired),
                r.entries_dropped + r.msgs_expired == 1 ? "" : "s");

@@ -21,9 +21,11 @@
  * `will` is set. The will message keeps its properties (content type,
  * response topic, correlation data, user properties in order
  * [MQTT-3.1.3-10], payload format); its Message Expiry counts from when it
- * is published (3.1.3.2.4). At shutdown, parked wills are dropped with
- * their sessions (the server MAY defer them, section 3.1.2.5, and there is
- * no store to defer them to yet).
+ * is published (3.1.3.2.4). With persistence, a parked will of a stored
+ * session is stored with it (durable.c) and survives a stop or a crash:
+ * the restart publishes it when its delay ends, at once if that was while
+ * the broker was down (recover.c). Without persistence, parked wills end
+ * with their sessions at shutdown (the server MAY defer them, 3.1.2.5).
  */
 #include "auth/auth.h"
 #include "broker/broker.h"
@@ -64,6 +66,7 @@ static void publish_parked(struct worker *w, struct session *s)
     struct msg *m = s->will;
     s->will = NULL;
     list_unlink(&s->will_node);
+    durable_will_gone(w, s, m);
     struct slice user = slice_make(s->username, s->username_len);
     publish(w, s->client_id, s->username ? &user : NULL, s->id, m);
 }
@@ -93,6 +96,18 @@ static void park(struct worker *w, struct session *s, struct msg *m, uint64_t at
     list_insert_before(n->next, &s->will_node);
     if (w->wills.next == &s->will_node)
         arm(w);
+    durable_will_parked(w, s);
+}
+
+void will_restore(struct worker *w, struct session *s, struct msg *m, uint64_t at_ms)
+{
+    s->will = m;
+    s->will_at_ms = at_ms;
+    struct list *n = w->wills.prev;
+    while (n != &w->wills && list_entry(n, struct session, will_node)->will_at_ms > at_ms)
+        n = n->prev;
+    list_insert_before(n->next, &s->will_node);
+    arm(w);
 }
 
 void will_on_close(struct client *c)
@@ -125,8 +140,10 @@ void will_cancel(struct worker *w, struct session *s)
               log_printable(s->client_id, id, sizeof id));
     bool first = w->wills.next == &s->will_node;
     list_unlink(&s->will_node);
-    msg_unref(s->will);
+    struct msg *m = s->will;
     s->will = NULL;
+    durable_will_gone(w, s, m);
+    msg_unref(m);
     if (first)
         arm(w);
 }

@@ -100,6 +100,37 @@ def expiry_counts_time_down():
         c.expect_none(0.3)
 
 
+@case(petrel_only="Petrel's durable store")
+def parked_wills_survive_a_crash():
+    # [MQTT-3.1.3-9]: a will waits for its delay; the broker dying meanwhile
+    # does not lose it. One whose delay ends while the broker is down goes
+    # out as soon as it is back, one whose delay has not ended goes out when
+    # it does.
+    with durable() as b:
+        watch_id = "will-watch"
+        park(b, watch_id, "wills/#", version=5)
+        for cid, delay in (("will-short", 1), ("will-long", 4)):
+            c = client.Client(b, version=5, name=cid)
+            c.send(client.P.connect(cid, version=5, clean=True,
+                                    props={"session_expiry_interval": 600},
+                                    will_topic="wills/" + cid, will_payload=("gone " + cid).encode(),
+                                    will_qos=1, will_props={"will_delay_interval": delay}))
+            c.expect("CONNACK")
+            c.close()  # no DISCONNECT: the will is due after its delay
+        b.wait_log(r"client disconnected: id=will-long")
+        time.sleep(0.3)  # the parked wills reach the store (a commit)
+        b.kill()
+        time.sleep(1.5)  # will-short's delay ends while the broker is down
+        t0 = time.monotonic()
+        b.start()
+        w, _ = resume(b, watch_id, 5)
+        first = w.expect_publish(timeout=3)
+        assert first.payload == b"gone will-short", first
+        assert time.monotonic() - t0 < 2.0, "the overdue will waited"
+        second = w.expect_publish(timeout=6)
+        assert second.payload == b"gone will-long", second
+
+
 def corrupt_cases():
     def garbage(path):
         with open(path, "wb") as f:
