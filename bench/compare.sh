@@ -35,6 +35,7 @@ REPS=3
 SCENARIOS=""
 OUTFILE=""
 ONLY=""
+DURABLE=0
 QUICK=0
 PIN=1
 EXTRA_BROKERS=()
@@ -56,6 +57,8 @@ usage: bench/compare.sh [-d SECONDS] [-w SECONDS] [-r N] [-s LIST] [-o FILE] [--
                   conn-10k conn-19800          idle connections, RSS per connection
   -o FILE       also write the Markdown table to FILE
   --only LIST   brokers to run, comma-separated (petrel, mosquitto, NAMEs of --broker)
+  --durable     also run "petrel-durable": Petrel with persistence true and
+                persistence_sync full (acknowledgements after the fsync)
   --broker NAME=CMD:PORT
                 another broker: CMD (run with bash, pinned like the others) must
                 listen on 127.0.0.1:PORT; repeatable
@@ -79,6 +82,7 @@ while [ $# -gt 0 ]; do
     -s) SCENARIOS=${2:?-s needs a list}; shift 2 ;;
     -o) OUTFILE=${2:?-o needs a file}; shift 2 ;;
     --only) ONLY=${2:?--only needs a list}; shift 2 ;;
+    --durable) DURABLE=1; shift ;;
     --broker) EXTRA_BROKERS+=("${2:?--broker needs NAME=CMD:PORT}"); shift 2 ;;
     --bin) BIN=${2:?--bin needs a directory}; shift 2 ;;
     --quick) QUICK=1; shift ;;
@@ -113,6 +117,7 @@ declare -A BROKER_SPEC
 BROKERS=()
 add_broker() { BROKERS+=("$1"); BROKER_SPEC[$1]="$2"; }
 [ -x "$PETREL" ] && add_broker petrel "petrel||0"
+[ -x "$PETREL" ] && [ "$DURABLE" = 1 ] && add_broker petrel-durable "petrel-durable||0"
 [ -x "$MOSQUITTO" ] && add_broker mosquitto "mosquitto||0"
 for spec in "${EXTRA_BROKERS[@]}"; do
     name=${spec%%=*}
@@ -190,8 +195,11 @@ start_broker() {
 max_inflight_messages 0
 max_queued_messages 100000"
     case "$kind" in
-    petrel)
+    petrel | petrel-durable)
         printf 'listener 0 127.0.0.1\n%s\nthreads 1\n' "$common" >"$dir/broker.conf"
+        [ "$kind" = petrel-durable ] &&
+            printf 'persistence true\npersistence_location %s\npersistence_sync full\n' \
+                "$dir/data" >>"$dir/broker.conf"
         (cd "$dir" && pin 0 "$PETREL" -c "$dir/broker.conf") >"$dir/broker.log" 2>&1 &
         ;;
     mosquitto)
@@ -214,7 +222,7 @@ max_queued_messages 100000"
             BROKER_PID=""
             return 1
         fi
-        if [ "$kind" = petrel ]; then
+        if [ "$kind" = petrel ] || [ "$kind" = petrel-durable ]; then
             BROKER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' \
                 "$dir/broker.log" | head -1)
             [ -n "$BROKER_PORT" ] && accepts "$BROKER_PORT" && return 0
