@@ -155,6 +155,11 @@ struct worker {
     uint32_t nheld, held_cap;
     uint32_t ticket_next;
     uint32_t ticket_done;  /* the last ticket released */
+
+    /* Freed struct omsg kept for reuse (session.c): no malloc per QoS 1/2
+     * delivery in steady state. */
+    struct list omsg_pool;
+    uint32_t omsg_pooled;
     bool route_hold;       /* broker_route holds QoS 0 deliveries too (publish.c) */
 
     struct worker_stats stats;

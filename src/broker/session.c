@@ -46,6 +46,10 @@ struct session *session_new(struct worker *w, struct slice client_id)
     return s;
 }
 
+/* Freed outgoing-message records a worker keeps for reuse: enough for a
+ * burst of deliveries, small next to the messages they point at. */
+#define OMSG_POOL_MAX 4096
+
 void session_omsg_free(struct worker *w, struct omsg *o)
 {
     if (o->entry) {
@@ -60,12 +64,32 @@ void session_omsg_free(struct worker *w, struct omsg *o)
     }
     subtree_group_unref(o->group);
     subids_fini(&o->ids);
+    if (w->omsg_pooled < OMSG_POOL_MAX) {
+        list_push(&w->omsg_pool, &o->node);
+        w->omsg_pooled++;
+        return;
+    }
     free(o);
+}
+
+void session_omsg_pool_fini(struct worker *w)
+{
+    struct list *n;
+    while ((n = list_pop(&w->omsg_pool)) != NULL)
+        free(list_entry(n, struct omsg, node));
+    w->omsg_pooled = 0;
 }
 
 struct omsg *session_omsg_new(struct worker *w, struct delivery *d)
 {
-    struct omsg *o = xmalloc(sizeof *o);
+    struct list *pooled = list_pop(&w->omsg_pool);
+    struct omsg *o;
+    if (pooled) {
+        o = list_entry(pooled, struct omsg, node);
+        w->omsg_pooled--;
+    } else {
+        o = xmalloc(sizeof *o);
+    }
     list_init(&o->node);
     o->msg = d->msg; /* the delivery's references move here */
     o->group = d->group;

@@ -164,6 +164,8 @@ bool session_qos2_del(struct session *s, uint16_t pid, bool *counted);
  * group and identifiers (not its session); the omsg is on no list. */
 struct omsg *session_omsg_new(struct worker *w, struct delivery *d);
 void session_omsg_free(struct worker *w, struct omsg *o);
+/* Frees the records session_omsg_free kept for reuse (worker end). */
+void session_omsg_pool_fini(struct worker *w);
 
 /* The queue, with its counters and the queue_full flag kept in step. */
 void session_queue_push(struct session *s, struct omsg *o);

@@ -203,6 +203,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, const int *li
     list_init(&w->wills);
     htable_init(&w->sessions, 64);
     durable_worker_init(w);
+    list_init(&w->omsg_pool);
     w->outbox = xcalloc(srv->nworkers, sizeof *w->outbox);
     size_t nl = srv->cfg->listener_count;
     w->listeners = xcalloc(nl ? nl : 1, sizeof *w->listeners);
@@ -327,5 +328,6 @@ void worker_fini(struct worker *w)
     free(w->matches);
     buf_fini(&w->rbuf);
     durable_worker_fini(w);
+    session_omsg_pool_fini(w);
     loop_fini(&w->loop);
 }
