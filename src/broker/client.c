@@ -359,7 +359,8 @@ static bool input_borrow(struct client *c)
     if (buf_used(in) > READ_KEEP_MAX)
         return false;
     buf_reserve(rbuf, READ_BORROWED + buf_used(in));
-    buf_append(rbuf, buf_head(in), buf_used(in));
+    if (buf_used(in) > 0)
+        buf_append(rbuf, buf_head(in), buf_used(in));
     buf_fini(in);
     *in = *rbuf;
     *rbuf = (struct buf)BUF_INIT;
