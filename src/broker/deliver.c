@@ -29,6 +29,7 @@
  * sent [MQTT-3.1.2-24]; it is dropped for that client, counted in $SYS
  * publish/messages/dropped, and treated as delivered [MQTT-3.1.2-25].
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/auth.h"
@@ -36,6 +37,7 @@
 #include "broker/durable.h"
 #include "broker/msg.h"
 #include "broker/session.h"
+#include "util/alloc.h"
 #include "util/log.h"
 
 static void count_drop(struct worker *w, struct session *s, const struct msg *m, const char *why)
@@ -100,12 +102,73 @@ static size_t publish_size(struct client *c, struct mqtt_publish *p, const struc
     return mqtt_publish_encode(NULL, 0, p, c->version);
 }
 
+/* The encoded form of m for this client's protocol and QoS class, made on
+ * first use: a PUBLISH without properties of its own (no alias, no
+ * Subscription Identifier, no expiry countdown) is the same bytes for
+ * every subscriber but for its flags and packet id. */
+static const struct msg_wire *wire_form(const struct client *c, const struct msg *cm,
+                                        uint8_t qos)
+{
+    struct msg *m = (struct msg *)cm; /* the cache is the mutable part (msg.h) */
+    unsigned form = (c->version == MQTT_V5 ? 2u : 0u) | (qos ? 1u : 0u);
+    struct msg_wire *wv = atomic_load_explicit(&m->wire[form], memory_order_acquire);
+    if (wv)
+        return wv;
+    struct mqtt_publish p;
+    memset(&p, 0, sizeof p);
+    p.qos = qos ? 1 : 0;
+    p.packet_id = qos ? 1 : 0; /* replaced per copy */
+    p.topic = m->topic;
+    p.payload = m->payload;
+    if (c->version == MQTT_V5)
+        p.props.passthrough = m->props;
+    size_t n = mqtt_publish_encode(NULL, 0, &p, c->version);
+    wv = xmalloc(sizeof *wv + n);
+    mqtt_publish_encode(wv->bytes, n, &p, c->version);
+    wv->size = (uint32_t)n;
+    size_t vlen = 1;
+    while (wv->bytes[vlen] & 0x80u) /* the Remaining Length's bytes */
+        vlen++;
+    wv->pid_off = (uint32_t)(1 + vlen + 2 + m->topic.len);
+    struct msg_wire *none = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&m->wire[form], &none, wv,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        free(wv); /* another worker made it first */
+        wv = none;
+    }
+    return wv;
+}
+
+/* Copies m's shared encoding into c's output; see send_publish. */
+static bool send_wire(struct client *c, const struct msg *m, uint8_t qos, uint16_t pid, bool dup,
+                      bool retain)
+{
+    const struct msg_wire *wv = wire_form(c, m, qos);
+    if (c->max_packet_out && wv->size > c->max_packet_out)
+        return false;
+    uint8_t *out = client_out_reserve(c, wv->size);
+    if (out == NULL)
+        return false;
+    memcpy(out, wv->bytes, wv->size);
+    out[0] = (uint8_t)(MQTT_PUBLISH << 4 | (dup ? 0x08 : 0) | qos << 1 | (retain ? 1 : 0));
+    if (qos) {
+        out[wv->pid_off] = (uint8_t)(pid >> 8);
+        out[wv->pid_off + 1] = (uint8_t)pid;
+    }
+    client_out_commit(c, wv->size);
+    STAT_ADD(c->w, publish_sent, 1);
+    return true;
+}
+
 /* Encodes one PUBLISH into c's output. Returns false (nothing written)
  * when it exceeds the client's Maximum Packet Size [MQTT-3.1.2-24] or the
  * client is closing. */
 static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uint16_t pid, bool dup,
                          bool retain, const struct subids *ids)
 {
+    if (atomic_load_explicit(&m->wire_shared, memory_order_relaxed) && ids->count == 0 &&
+        !m->has_expiry && (c->version != MQTT_V5 || c->alias_out.cap == 0))
+        return send_wire(c, m, qos, pid, dup, retain);
     struct mqtt_publish p;
     memset(&p, 0, sizeof p);
     p.dup = dup;

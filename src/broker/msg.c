@@ -94,8 +94,11 @@ void msg_unref(struct msg *m)
 {
     if (m == NULL)
         return;
-    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
+        for (unsigned i = 0; i < MSG_WIRE_FORMS; i++)
+            free(atomic_load_explicit(&m->wire[i], memory_order_relaxed));
         free(m);
+    }
 }
 
 bool msg_remaining(const struct msg *m, uint64_t now_ms, uint32_t *left)

@@ -20,6 +20,18 @@
 struct mqtt_publish;
 struct mqtt_will;
 
+/* A PUBLISH of one message encoded once and copied to every subscriber
+ * that takes the same form (deliver.c): the fixed header's flags and the
+ * packet id are patched per copy. */
+struct msg_wire {
+    uint32_t size;
+    uint32_t pid_off; /* where the packet id goes (variants with one) */
+    uint8_t bytes[];
+};
+
+/* Forms: MQTT 5 or earlier, times with or without a packet id. */
+#define MSG_WIRE_FORMS 4
+
 struct msg {
     _Atomic uint32_t refs;
     uint8_t qos;     /* QoS it was published with */
@@ -33,6 +45,11 @@ struct msg {
     struct slice topic;       /* points into this allocation */
     struct slice props;       /* forwardable v5 properties (no alias/sub id/expiry) */
     struct slice payload;     /* points into this allocation */
+    _Atomic bool wire_shared; /* routed to several sessions: encode it once (route.c) */
+    /* The encoded forms, made by the first send that needs one and
+     * installed with a compare-and-swap; freed with the message. The only
+     * part of a shared message that changes after it is shared. */
+    _Atomic(struct msg_wire *) wire[MSG_WIRE_FORMS];
 };
 
 /* Builds a message from a decoded PUBLISH (topic already resolved from an

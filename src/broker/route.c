@@ -222,6 +222,8 @@ struct route_result broker_route(struct worker *w, struct msg *m)
         w->nmatches = 0;
         return r;
     }
+    if (w->nmatches > 1)
+        atomic_store_explicit(&m->wire_shared, true, memory_order_relaxed);
     /* With persistence, a QoS 1/2 message is stored with an entry per
      * stored session it goes to, and goes onward once that is committed
      * (durable.h). */
