@@ -40,7 +40,7 @@ QUICK=0
 PIN=1
 EXTRA_BROKERS=()
 
-ALL_SCENARIOS="fanin-q0 fanin-q1 fanin-q2 fanout-q0 latency-q0 latency-q1 conn-10k conn-19800"
+ALL_SCENARIOS="fanin-q0 fanin-q1 fanin-q2 fanout-q0 latency-q0 latency-q1 fanin-q1-persistent conn-10k conn-19800"
 
 usage() {
     cat <<EOF
@@ -54,6 +54,8 @@ usage: bench/compare.sh [-d SECONDS] [-w SECONDS] [-r N] [-s LIST] [-o FILE] [--
                   fanin-q0 fanin-q1 fanin-q2   100 publishers -> 1 subscriber, QoS 0/1/2
                   fanout-q0                    1 publisher -> 100 subscribers, QoS 0
                   latency-q0 latency-q1        100 publishers x 100 msg/s -> 1 subscriber
+                  fanin-q1-persistent          fan-in QoS 1 to a subscriber whose session is kept
+                                               (stored by petrel-durable: see --durable)
                   conn-10k conn-19800          idle connections, RSS per connection
   -o FILE       also write the Markdown table to FILE
   --only LIST   brokers to run, comma-separated (petrel, mosquitto, NAMEs of --broker)
@@ -261,6 +263,7 @@ scenario_args() { # NAME: petrel-bench arguments
     fanin-q0) echo "fanin --pubs $n --subs 1 -q 0 $run" ;;
     fanin-q1) echo "fanin --pubs $n --subs 1 -q 1 $run" ;;
     fanin-q2) echo "fanin --pubs $n --subs 1 -q 2 $run" ;;
+    fanin-q1-persistent) echo "fanin --pubs $n --subs 1 -q 1 --persistent-subs $run" ;;
     fanout-q0) echo "fanout --pubs 1 --subs $n -q 0 $run" ;;
     latency-q0) echo "fanin --pubs $n --subs 1 --rate 100 -q 0 $run" ;;
     latency-q1) echo "fanin --pubs $n --subs 1 --rate 100 -q 1 $run" ;;
@@ -375,6 +378,7 @@ runs_of() { # SCENARIO BROKER: "ok/total", plus the other outcomes
 
 describe() {
     case "$1" in
+    fanin-q1-persistent) echo "fan-in QoS 1 to a persistent session" ;;
     fanin-*) echo "fan-in QoS ${1#fanin-q}" ;;
     fanout-*) echo "fan-out QoS ${1#fanout-q}" ;;
     latency-*) echo "latency QoS ${1#latency-q}, 100 msg/s each" ;;

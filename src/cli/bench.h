@@ -83,6 +83,7 @@ struct bench_opts {
     uint32_t threads;
     uint32_t sources;               /* 127.0.0.x source addresses (0: one per 25,000 connections) */
     bool quiet;                     /* no progress lines */
+    bool persistent_subs;           /* subscribers' sessions outlive the connection */
     char id_buf[48], topic_buf[48]; /* defaults with the process id */
     char err[256];
 };

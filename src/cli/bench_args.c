@@ -35,6 +35,7 @@ enum {
     OPT_THREADS,
     OPT_SOURCES,
     OPT_QUIET,
+    OPT_PERSISTENT,
     OPT_HELP,
     OPT_VERSION,
 };
@@ -64,6 +65,7 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"sources", required_argument, NULL, OPT_SOURCES},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"persistent-subs", no_argument, NULL, OPT_PERSISTENT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -120,6 +122,9 @@ static const char usage_long[] =
     "      --sources N          spread connections over source addresses 127.0.0.1..N\n"
     "                           (default: one per 25000 connections; loopback only)\n"
     "      --quiet              no progress lines (they go to stderr on a terminal)\n"
+    "      --persistent-subs    subscribers keep their session (3.1.1: Clean Session\n"
+    "                           0; 5: Session Expiry 300 s): a durable broker stores\n"
+    "                           what it queues for them\n"
     "      --help, --version\n"
     "\nOutput: one line of key=value pairs on stdout at the end.\n"
     "\nExit status:\n"
@@ -309,6 +314,9 @@ static int parse_one(struct bench_opts *o, int c, const char *v, struct counts *
         return 0;
     case OPT_QUIET:
         o->quiet = true;
+        return 0;
+    case OPT_PERSISTENT:
+        o->persistent_subs = true;
         return 0;
     }
     return parse_value(o, c, v, n);

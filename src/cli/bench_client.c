@@ -172,6 +172,15 @@ static void queue_connect(struct bench_client *c)
     memset(&k, 0, sizeof k);
     k.version = o->version;
     k.clean_start = true;
+    if (o->persistent_subs && c->role == BENCH_ROLE_SUB) {
+        /* A session the broker keeps (and, when durable, stores). */
+        if (o->version == MQTT_V5) {
+            k.props.present |= MQTT_PROP_BIT(MQTT_PROP_SESSION_EXPIRY_INTERVAL);
+            k.props.session_expiry_interval = 300;
+        } else {
+            k.clean_start = false; /* a fresh id: no earlier session to resume */
+        }
+    }
     k.keep_alive = o->keep_alive;
     k.client_id = slice_cstr(id);
     k.has_username = o->username != NULL;
