@@ -488,6 +488,7 @@ static void connect_finish(struct client *c)
     c->username_len = r->username_len;
     r->username = NULL;
     c->will = r->will;
+    durable_will_attach(w, s, c->will, r->will_delay);
     r->will = NULL;
     c->will_delay = r->will_delay;
     c->keepalive = r->keepalive;

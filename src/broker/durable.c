@@ -257,7 +257,7 @@ static void session_record(struct worker *w, struct session *s, uint64_t offline
         .offline_at_ms = offline_at,
         .next_pid = s->next_pid,
     };
-    if (s->will && atomic_load(&s->will->seq)) {
+    if (s->stored_will && s->stored_will == s->will) {
         /* A parked will: stored with the time left from offline_at, so a
          * restart publishes it when its delay ends (recover.c). */
         uint64_t left = s->will_at_ms > w->now_ms ? s->will_at_ms - w->now_ms : 0;
@@ -265,25 +265,59 @@ static void session_record(struct worker *w, struct session *s, uint64_t offline
         r.will_delay = (uint32_t)((left + 999) / 1000);
         if (r.offline_at_ms == 0)
             r.offline_at_ms = wall_ms();
+    } else if (s->stored_will) {
+        /* The connection's will: if the broker dies, the connection ended
+         * without DISCONNECT, and the restart publishes it after its delay. */
+        r.will_msg = atomic_load(&s->stored_will->seq);
+        r.will_delay = s->stored_will_delay;
     }
     store_session_put(&w->batch, &r);
+}
+
+/* Forgets the stored will (its row goes when nothing else names it). */
+static void will_unstore(struct worker *w, struct session *s)
+{
+    if (s->stored_will == NULL)
+        return;
+    durable_msg_release(w, s->stored_will);
+    msg_unref(s->stored_will);
+    s->stored_will = NULL;
+}
+
+/* Makes m the stored will of s. */
+static void will_store(struct worker *w, struct session *s, struct msg *m, uint32_t delay)
+{
+    if (s->stored_will == m)
+        return;
+    will_unstore(w, s);
+    durable_msg_hold(w, m);
+    s->stored_will = msg_ref(m);
+    s->stored_will_delay = delay;
+}
+
+void durable_will_attach(struct worker *w, struct session *s, struct msg *m, uint32_t delay)
+{
+    if (!durable_on(w) || s->seq == 0 || m == NULL)
+        return;
+    will_store(w, s, m, delay);
+    session_record(w, s, 0);
 }
 
 void durable_will_parked(struct worker *w, struct session *s)
 {
     if (!durable_on(w) || s->seq == 0 || s->will == NULL)
         return;
-    durable_msg_hold(w, s->will);
+    will_store(w, s, s->will, s->stored_will_delay);
     session_record(w, s, wall_ms());
 }
 
 void durable_will_gone(struct worker *w, struct session *s, struct msg *m)
 {
-    if (!durable_on(w) || s->seq == 0 || atomic_load(&m->seq) == 0 || s->dead)
+    if (!durable_on(w) || s->seq == 0 || s->stored_will != m)
         return;
-    if (s->will == NULL)
+    will_unstore(w, s);
+    if (!s->dead)
         session_record(w, s, s->client ? 0 : wall_ms());
-    durable_msg_release(w, m);
 }
 
 static void store_subs(struct worker *w, struct session *s)
@@ -327,6 +361,8 @@ void durable_session_saved(struct worker *w, struct session *s)
         if (s->client)
             return;
     }
+    if (s->client == NULL && s->stored_will && s->stored_will != s->will)
+        will_unstore(w, s); /* the connection's will went out at once, or was discarded */
     session_record(w, s, s->client ? 0 : wall_ms());
 }
 
@@ -334,6 +370,7 @@ void durable_session_ended(struct worker *w, struct session *s)
 {
     if (!durable_on(w) || s->seq == 0)
         return;
+    will_unstore(w, s);
     store_session_del(&w->batch, s->seq);
     s->seq = 0;
 }

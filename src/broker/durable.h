@@ -108,6 +108,9 @@ void durable_session_saved(struct worker *w, struct session *s);
 /* The session ends. */
 void durable_session_ended(struct worker *w, struct session *s);
 
+/* A connection with will m (delay in seconds) attached to stored session s:
+ * m is stored with it, so a crash publishes it after the restart. */
+void durable_will_attach(struct worker *w, struct session *s, struct msg *m, uint32_t delay);
 /* A will was parked on a stored session (will.c), or left it (published
  * or cancelled; s->will is already NULL, m is the will). */
 void durable_will_parked(struct worker *w, struct session *s);

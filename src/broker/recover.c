@@ -96,17 +96,23 @@ static int on_msg(void *arg, const struct store_msg_rec *rec)
     return 0;
 }
 
-/* A will that was waiting out its delay: published when the delay ends,
- * at once if it ended while the broker was down [MQTT-3.1.3-9]. */
+/* A will that was waiting out its delay, or of a connection the broker's
+ * death ended: published when the delay ends, at once if it ended while
+ * the broker was down [MQTT-3.1.3-9]. */
 static void restore_will(struct recovery *r, struct worker *w, struct session *s,
                          const struct store_session_rec *rec, uint64_t offline_at)
 {
     struct msg *m = rec->will_msg ? find_msg(r, rec->will_msg) : NULL;
     if (m == NULL)
         return;
-    uint64_t due = offline_at + (uint64_t)rec->will_delay * 1000u;
+    uint32_t delay = rec->will_delay;
+    if (rec->offline_at_ms == 0 && delay > rec->expiry_interval)
+        delay = rec->expiry_interval; /* online when the broker died: as at a close */
+    uint64_t due = offline_at + (uint64_t)delay * 1000u;
     uint64_t in = due > r->wall_ms ? due - r->wall_ms : 0;
     atomic_fetch_add_explicit(&m->srefs, 1, memory_order_relaxed);
+    s->stored_will = msg_ref(m);
+    s->stored_will_delay = rec->will_delay;
     will_restore(w, s, msg_ref(m), r->mono_ms + in);
     r->wills++;
 }

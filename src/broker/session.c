@@ -168,6 +168,8 @@ void session_end(struct worker *w, struct session *s)
     atomic_store(&s->online, false);
     broker_share_handoff(w, s);
     durable_session_ended(w, s);
+    msg_unref(s->stored_will); /* set only while the store was open */
+    s->stored_will = NULL;
     for (uint32_t i = 0; i < s->subs_count; i++) {
         subtree_remove(&w->srv->subs, slice_make(s->subs[i].filter, s->subs[i].len), s);
         free(s->subs[i].filter);

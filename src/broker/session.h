@@ -108,6 +108,10 @@ struct session {
      * (will.c); NULL when none. Owned reference. */
     struct msg *will;
     uint64_t will_at_ms;   /* monotonic: when it is published */
+    /* The will the stored session row names (durable.c): the connection's
+     * will, or the parked one. A reference; NULL when none is stored. */
+    struct msg *stored_will;
+    uint32_t stored_will_delay; /* the connection's Will Delay Interval */
     struct list will_node; /* in owner->wills (deadline order) while `will` is set */
 
     struct sess_sub *subs;

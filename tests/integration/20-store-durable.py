@@ -131,6 +131,34 @@ def parked_wills_survive_a_crash():
         assert second.payload == b"gone will-long", second
 
 
+@case(petrel_only="Petrel's durable store")
+def will_of_a_connection_the_crash_ended():
+    # The broker's death ends the connection without DISCONNECT, so its will
+    # goes out after the restart [MQTT-3.1.2-8]; a normal DISCONNECT before
+    # the crash discards it [MQTT-3.1.2-10].
+    with durable() as b:
+        park(b, "wc-watch", "wc/#", version=5)
+        for cid in ("wc-online", "wc-polite"):
+            c = client.Client(b, version=5, name=cid)
+            c.send(client.P.connect(cid, version=5, clean=True,
+                                    props={"session_expiry_interval": 600},
+                                    will_topic="wc/" + cid, will_payload=b"lost",
+                                    will_qos=1))
+            c.expect("CONNACK")
+            if cid == "wc-polite":
+                c.disconnect()
+            else:
+                keep = c
+        time.sleep(0.3)  # the sessions and the will reach the store
+        b.kill()
+        keep.close()
+        b.start()
+        w, _ = resume(b, "wc-watch", 5)
+        p = w.expect_publish(timeout=3)
+        assert p.topic == "wc/wc-online" and p.payload == b"lost", p
+        w.expect_none(0.5)
+
+
 def corrupt_cases():
     def garbage(path):
         with open(path, "wb") as f:
