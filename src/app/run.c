@@ -17,6 +17,7 @@
 #include "app/store_tool.h"
 #include "auth/auth.h"
 #include "broker/durable.h"
+#include "broker/msg.h"
 #include "broker/server.h"
 #include "broker/worker.h"
 #include "util/alloc.h"
@@ -201,6 +202,9 @@ static void server_fini(struct app *a)
         store_close(&srv->store);
     subtree_fini(&srv->subs);
     retain_fini(&srv->retained);
+    /* No message is alive now: the workers' message blocks go. */
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        msg_pool_fini(&srv->workers[i].msgs);
     free(srv->workers);
     free((void *)srv->listener_conns);
     free(srv->listener_ports);

@@ -187,7 +187,7 @@ static void take_will(struct client *c, const struct mqtt_connect *p, struct con
 {
     if (!p->has_will)
         return;
-    r->will = msg_from_will(&p->will, c->w->now_ms);
+    r->will = msg_from_will(&c->w->msgs, &p->will, c->w->now_ms);
     if (MQTT_PROP_HAS(&p->will.props, MQTT_PROP_WILL_DELAY_INTERVAL))
         r->will_delay = p->will.props.will_delay_interval;
 }

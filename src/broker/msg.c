@@ -17,16 +17,88 @@
     (MQTT_PROP_BIT(MQTT_PROP_TOPIC_ALIAS) | MQTT_PROP_BIT(MQTT_PROP_SUBSCRIPTION_IDENTIFIER) |     \
      MQTT_PROP_BIT(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL))
 
-static struct msg *msg_alloc(size_t topic_len, size_t props_len, size_t payload_len)
+/* Blocks a pool keeps beyond what is in use: enough for bursts. */
+#define MSG_POOL_KEEP 8192
+
+void msg_pool_init(struct msg_pool *pool)
 {
-    struct msg *m = xmalloc(sizeof *m + topic_len + props_len + payload_len);
+    atomic_init(&pool->returned, NULL);
+    pool->free = NULL;
+    pool->nfree = 0;
+}
+
+static void free_chain(struct msg *m)
+{
+    while (m) {
+        struct msg *next = m->next_free;
+        free(m);
+        m = next;
+    }
+}
+
+void msg_pool_fini(struct msg_pool *pool)
+{
+    free_chain(atomic_exchange(&pool->returned, NULL));
+    free_chain(pool->free);
+    pool->free = NULL;
+    pool->nfree = 0;
+}
+
+/* A block from pool (owner thread): its free list, else what other
+ * threads returned, else a new one. */
+static struct msg *pool_take(struct msg_pool *pool)
+{
+    if (pool->free == NULL) {
+        struct msg *got = atomic_exchange_explicit(&pool->returned, NULL, memory_order_acquire);
+        while (got) {
+            struct msg *next = got->next_free;
+            if (pool->nfree < MSG_POOL_KEEP) {
+                got->next_free = pool->free;
+                pool->free = got;
+                pool->nfree++;
+            } else {
+                free(got);
+            }
+            got = next;
+        }
+    }
+    struct msg *m = pool->free;
+    if (m == NULL)
+        return xmalloc(MSG_POOL_BLOCK);
+    pool->free = m->next_free;
+    pool->nfree--;
+    return m;
+}
+
+/* Any thread: the block goes back to its pool's returned stack. */
+static void pool_give(struct msg_pool *pool, struct msg *m)
+{
+    struct msg *head = atomic_load_explicit(&pool->returned, memory_order_relaxed);
+    do {
+        m->next_free = head;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->returned, &head, m,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+static struct msg *msg_alloc_in(struct msg_pool *pool, size_t topic_len, size_t props_len,
+                                size_t payload_len)
+{
+    size_t size = sizeof(struct msg) + topic_len + props_len + payload_len;
+    bool pooled = pool && size <= MSG_POOL_BLOCK;
+    struct msg *m = pooled ? pool_take(pool) : xmalloc(size);
     memset(m, 0, sizeof *m);
+    m->pool = pooled ? pool : NULL;
     atomic_init(&m->refs, 1);
     uint8_t *p = (uint8_t *)(m + 1);
     m->topic = slice_make(p, topic_len);
     m->props = slice_make(p + topic_len, props_len);
     m->payload = slice_make(p + topic_len + props_len, payload_len);
     return m;
+}
+
+static struct msg *msg_alloc(size_t topic_len, size_t props_len, size_t payload_len)
+{
+    return msg_alloc_in(NULL, topic_len, props_len, payload_len);
 }
 
 struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool retain,
@@ -49,14 +121,14 @@ struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool 
 
 /* Builds a message from decoded wire properties, keeping those not in
  * drop (filtered straight into the message, no temporary copy). */
-static struct msg *msg_from_wire(struct slice topic, struct slice payload, uint8_t qos,
-                                 bool retain, const struct mqtt_props *props, uint64_t drop,
-                                 uint64_t origin, uint64_t now_ms)
+static struct msg *msg_from_wire(struct msg_pool *pool, struct slice topic, struct slice payload,
+                                 uint8_t qos, bool retain, const struct mqtt_props *props,
+                                 uint64_t drop, uint64_t origin, uint64_t now_ms)
 {
     size_t props_len = 0;
     if (props->raw.len)
         props_len = mqtt_props_filter(props->raw, drop, NULL, 0);
-    struct msg *m = msg_alloc(topic.len, props_len, payload.len);
+    struct msg *m = msg_alloc_in(pool, topic.len, props_len, payload.len);
     uint8_t *base = (uint8_t *)(m + 1);
     memcpy(base, topic.ptr, topic.len);
     if (props_len)
@@ -74,20 +146,21 @@ static struct msg *msg_from_wire(struct slice topic, struct slice payload, uint8
     return m;
 }
 
-struct msg *msg_from_publish(const struct mqtt_publish *p, struct slice topic, uint64_t origin,
-                             uint64_t now_ms)
+struct msg *msg_from_publish(struct msg_pool *pool, const struct mqtt_publish *p,
+                             struct slice topic, uint64_t origin, uint64_t now_ms)
 {
-    return msg_from_wire(topic, p->payload, p->qos, p->retain, &p->props, DROP_ON_FORWARD, origin,
-                         now_ms);
+    return msg_from_wire(pool, topic, p->payload, p->qos, p->retain, &p->props, DROP_ON_FORWARD,
+                         origin, now_ms);
 }
 
-struct msg *msg_from_will(const struct mqtt_will *w, uint64_t now_ms)
+struct msg *msg_from_will(struct msg_pool *pool, const struct mqtt_will *w, uint64_t now_ms)
 {
     /* The delay is the broker's business, not the receivers' (MQTT 5.0
      * section 3.1.3.2); the expiry is rewritten as for any message. */
     uint64_t drop = MQTT_PROP_BIT(MQTT_PROP_WILL_DELAY_INTERVAL) |
                     MQTT_PROP_BIT(MQTT_PROP_MESSAGE_EXPIRY_INTERVAL);
-    return msg_from_wire(w->topic, w->payload, w->qos, w->retain, &w->props, drop, 0, now_ms);
+    return msg_from_wire(pool, w->topic, w->payload, w->qos, w->retain, &w->props, drop, 0,
+                         now_ms);
 }
 
 void msg_unref(struct msg *m)
@@ -97,7 +170,10 @@ void msg_unref(struct msg *m)
     if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
         for (unsigned i = 0; i < MSG_WIRE_FORMS; i++)
             free(atomic_load_explicit(&m->wire[i], memory_order_relaxed));
-        free(m);
+        if (m->pool)
+            pool_give(m->pool, m);
+        else
+            free(m);
     }
 }
 

@@ -32,8 +32,25 @@ struct msg_wire {
 /* Forms: MQTT 5 or earlier, times with or without a packet id. */
 #define MSG_WIRE_FORMS 4
 
+struct msg;
+
+/* A worker's recycled message blocks (MSG_POOL_BLOCK bytes each), so a
+ * small message costs no malloc in steady state. The worker takes blocks
+ * from `free`; a message released on any thread goes back to its pool's
+ * `returned` stack (lock-free push; the owner takes the whole stack at
+ * once, so there is no ABA). */
+struct msg_pool {
+    _Atomic(struct msg *) returned;
+    struct msg *free;
+    uint32_t nfree;
+};
+
+#define MSG_POOL_BLOCK 512
+
 struct msg {
     _Atomic uint32_t refs;
+    struct msg_pool *pool; /* the pool its block goes back to, or NULL (malloc'd) */
+    struct msg *next_free; /* in pool->free or pool->returned */
     uint8_t qos;     /* QoS it was published with */
     bool retain;     /* retain flag it was published with */
     bool has_expiry; /* v5 Message Expiry Interval present */
@@ -54,12 +71,18 @@ struct msg {
 
 /* Builds a message from a decoded PUBLISH (topic already resolved from an
  * alias by the caller). Copies everything it keeps; one reference. */
-struct msg *msg_from_publish(const struct mqtt_publish *p, struct slice topic, uint64_t origin,
-                             uint64_t now_ms);
+struct msg *msg_from_publish(struct msg_pool *pool, const struct mqtt_publish *p,
+                             struct slice topic, uint64_t origin, uint64_t now_ms);
 
 /* Builds the message a CONNECT's will publishes (origin set when it goes
  * out). Copies everything it keeps; one reference. */
-struct msg *msg_from_will(const struct mqtt_will *w, uint64_t now_ms);
+struct msg *msg_from_will(struct msg_pool *pool, const struct mqtt_will *w, uint64_t now_ms);
+
+/* A pool's blocks: msg_pool_fini frees them once no message of the pool
+ * is alive (after the retained store and every worker are done). pool may
+ * be NULL in the builders above: the message is malloc'd. */
+void msg_pool_init(struct msg_pool *pool);
+void msg_pool_fini(struct msg_pool *pool);
 
 /* Builds a message from parts (wills, $SYS). props may be empty; one reference. */
 struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool retain,

@@ -194,7 +194,7 @@ static void take_publish(struct client *c, const struct mqtt_publish *p, struct 
 {
     struct worker *w = c->w;
     struct session *s = c->sess;
-    struct msg *m = msg_from_publish(p, topic, s->id, w->now_ms);
+    struct msg *m = msg_from_publish(&w->msgs, p, topic, s->id, w->now_ms);
     if (p->retain) {
         struct msg *old = retain_set(&w->srv->retained, m); /* [MQTT-3.3.1-5] */
         durable_retain_set(w, m, old);

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "broker/msg.h"
 #include "broker/retain.h"
 #include "broker/subids.h"
 #include "broker/subtree.h"
@@ -160,6 +161,7 @@ struct worker {
      * delivery in steady state. */
     struct list omsg_pool;
     uint32_t omsg_pooled;
+    struct msg_pool msgs; /* message blocks; outlives the worker's loop (server_fini) */
     bool route_hold;       /* broker_route holds QoS 0 deliveries too (publish.c) */
 
     struct worker_stats stats;

@@ -204,6 +204,7 @@ int worker_init(struct worker *w, struct server *srv, unsigned id, const int *li
     htable_init(&w->sessions, 64);
     durable_worker_init(w);
     list_init(&w->omsg_pool);
+    msg_pool_init(&w->msgs);
     w->outbox = xcalloc(srv->nworkers, sizeof *w->outbox);
     size_t nl = srv->cfg->listener_count;
     w->listeners = xcalloc(nl ? nl : 1, sizeof *w->listeners);
