@@ -490,7 +490,10 @@ void client_free(struct client *c)
     msg_unref(c->will);
     if (c->eauth_state)
         c->eauth->free(c->eauth_state);
-    alias_in_fini(&c->alias_in);
-    alias_out_fini(&c->alias_out);
+    if (c->aliases) {
+        alias_in_fini(&c->aliases->in);
+        alias_out_fini(&c->aliases->out);
+        free(c->aliases);
+    }
     free(c);
 }

@@ -71,6 +71,12 @@ struct connect_req {
     size_t auth_data_len;
 };
 
+/* Topic Alias tables of one connection (alias.h). */
+struct client_aliases {
+    struct alias_in in;   /* the client's */
+    struct alias_out out; /* ours, for topics we send it */
+};
+
 struct client {
     struct conn conn;       /* first member: a struct conn * is a struct client * */
     struct list node;       /* worker->clients */
@@ -107,8 +113,9 @@ struct client {
     uint32_t max_packet_out; /* client's Maximum Packet Size, 0 = none */
     uint16_t receive_max;    /* our Receive Maximum for it (v5); 0 = not enforced */
     uint32_t rx_unacked;     /* QoS 1/2 PUBLISHes received here, PUBACK/PUBCOMP not yet sent */
-    struct alias_in alias_in;   /* the client's Topic Aliases (v5, this connection only) */
-    struct alias_out alias_out; /* ours, for topics we send it (v5, this connection only) */
+    /* Topic Aliases (v5, this connection only), allocated only when either
+     * direction has any: a 3.1.1 connection does without. */
+    struct client_aliases *aliases;
     uint64_t created_ms;
     uint64_t last_rx_ms;
     uint64_t last_io_ms; /* for releasing idle buffers */

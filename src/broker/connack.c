@@ -75,9 +75,9 @@ static void connack_props(const struct client *c, const struct connect_req *r,
     set_flag(p, MQTT_PROP_SHARED_SUBSCRIPTION_AVAILABLE, &p->shared_subscription_available, 1);
     /* Topic aliases the client may use [MQTT-3.2.2-17]; absent means none
      * [MQTT-3.2.2-18]. */
-    if (c->alias_in.max) {
+    if (c->aliases && c->aliases->in.max) {
         p->present |= MQTT_PROP_BIT(MQTT_PROP_TOPIC_ALIAS_MAXIMUM);
-        p->topic_alias_maximum = c->alias_in.max;
+        p->topic_alias_maximum = c->aliases->in.max;
     }
     /* Absent means 65535 (3.2.2.3.3). */
     if (c->receive_max < 65535) {

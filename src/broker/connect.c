@@ -453,11 +453,14 @@ static void connection_limits(struct client *c, const struct connect_req *r)
     const struct config *cfg = c->w->srv->cfg;
     bool v5 = c->version == MQTT_V5;
     uint32_t in = v5 ? cfg->listeners[c->listener].max_topic_alias : 0;
-    alias_in_init(&c->alias_in, (uint16_t)in);
     /* Never above the client's maximum [MQTT-3.1.2-26], none when it gave 0
      * or nothing [MQTT-3.1.2-27]. */
     uint16_t out = r->topic_alias_max < in ? r->topic_alias_max : (uint16_t)in;
-    alias_out_init(&c->alias_out, out, c->w->srv->seed);
+    if (in || out) {
+        c->aliases = xmalloc(sizeof *c->aliases);
+        alias_in_init(&c->aliases->in, (uint16_t)in);
+        alias_out_init(&c->aliases->out, out, c->w->srv->seed);
+    }
     c->receive_max = v5 ? (uint16_t)cfg->receive_maximum : 0;
 }
 

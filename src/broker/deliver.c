@@ -84,9 +84,9 @@ static size_t publish_size(struct client *c, struct mqtt_publish *p, const struc
                            bool *fresh)
 {
     *fresh = false;
-    if (c->version != MQTT_V5 || c->alias_out.cap == 0)
+    if (c->version != MQTT_V5 || c->aliases == NULL || c->aliases->out.cap == 0)
         return mqtt_publish_encode(NULL, 0, p, c->version);
-    uint16_t alias = alias_out_find(&c->alias_out, m->topic);
+    uint16_t alias = alias_out_find(&c->aliases->out, m->topic);
     p->props.present |= MQTT_PROP_BIT(MQTT_PROP_TOPIC_ALIAS);
     p->props.topic_alias = alias ? alias : 1; /* any value: a Two Byte Integer either way */
     if (alias)
@@ -167,7 +167,8 @@ static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uin
                          bool retain, const struct subids *ids)
 {
     if (atomic_load_explicit(&m->wire_shared, memory_order_relaxed) && ids->count == 0 &&
-        !m->has_expiry && (c->version != MQTT_V5 || c->alias_out.cap == 0))
+        !m->has_expiry &&
+        (c->version != MQTT_V5 || c->aliases == NULL || c->aliases->out.cap == 0))
         return send_wire(c, m, qos, pid, dup, retain);
     struct mqtt_publish p;
     memset(&p, 0, sizeof p);
@@ -187,7 +188,7 @@ static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uin
     if (out == NULL)
         return false;
     if (fresh) /* first use: topic and alias together set the client's mapping */
-        p.props.topic_alias = alias_out_assign(&c->alias_out, m->topic);
+        p.props.topic_alias = alias_out_assign(&c->aliases->out, m->topic);
     mqtt_publish_encode(out, n, &p, c->version);
     client_out_commit(c, n);
     STAT_ADD(c->w, publish_sent, 1);

@@ -107,7 +107,8 @@ static bool resolve_alias(struct client *c, const struct mqtt_publish *p, struct
     if (!MQTT_PROP_HAS(&p->props, MQTT_PROP_TOPIC_ALIAS))
         return true; /* an empty topic without an alias failed decoding [MQTT-3.3.2-1] */
     uint16_t alias = p->props.topic_alias;
-    if (alias == 0 || alias > c->alias_in.max) {
+    uint16_t max = c->aliases ? c->aliases->in.max : 0;
+    if (alias == 0 || alias > max) {
         /* 0 is never valid [MQTT-3.3.2-8]; above what CONNACK announced, or
          * any when it announced none [MQTT-3.2.2-17] [MQTT-3.2.2-18]. */
         client_protocol_error(c, MQTT_RC_TOPIC_ALIAS_INVALID,
@@ -115,10 +116,10 @@ static bool resolve_alias(struct client *c, const struct mqtt_publish *p, struct
         return false;
     }
     if (p->topic.len > 0) {
-        alias_in_set(&c->alias_in, alias, p->topic); /* set or replace the mapping */
+        alias_in_set(&c->aliases->in, alias, p->topic); /* set or replace the mapping */
         return true;
     }
-    if (!alias_in_get(&c->alias_in, alias, topic)) {
+    if (!alias_in_get(&c->aliases->in, alias, topic)) {
         client_protocol_error(c, MQTT_RC_PROTOCOL_ERROR,
                               "empty topic with a Topic Alias that was never set (3.3.4)");
         return false;
