@@ -83,11 +83,11 @@ static void arm(struct worker *w)
     uv_timer_start(&w->will_timer, broker_will_timer, in, 0);
 }
 
-/* Parks m on s until at_ms, keeping the list in deadline order. Wills are
- * mostly parked in time order, so the walk from the tail is short. */
-static void park(struct worker *w, struct session *s, struct msg *m, uint64_t at_ms)
+/* Puts m on s's parked place until at_ms, keeping the list in deadline
+ * order. Wills are mostly parked in time order, so the walk from the tail
+ * is short. */
+static void insert(struct worker *w, struct session *s, struct msg *m, uint64_t at_ms)
 {
-    will_cancel(w, s); /* none is parked while a connection is attached; be sure */
     s->will = m;
     s->will_at_ms = at_ms;
     struct list *n = w->wills.prev;
@@ -96,18 +96,18 @@ static void park(struct worker *w, struct session *s, struct msg *m, uint64_t at
     list_insert_before(n->next, &s->will_node);
     if (w->wills.next == &s->will_node)
         arm(w);
+}
+
+static void park(struct worker *w, struct session *s, struct msg *m, uint64_t at_ms)
+{
+    will_cancel(w, s); /* none is parked while a connection is attached; be sure */
+    insert(w, s, m, at_ms);
     durable_will_parked(w, s);
 }
 
 void will_restore(struct worker *w, struct session *s, struct msg *m, uint64_t at_ms)
 {
-    s->will = m;
-    s->will_at_ms = at_ms;
-    struct list *n = w->wills.prev;
-    while (n != &w->wills && list_entry(n, struct session, will_node)->will_at_ms > at_ms)
-        n = n->prev;
-    list_insert_before(n->next, &s->will_node);
-    arm(w);
+    insert(w, s, m, at_ms);
 }
 
 void will_on_close(struct client *c)
