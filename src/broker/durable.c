@@ -139,7 +139,8 @@ void durable_pass_end(struct worker *w)
     t->status = 0;
     t->id = w->ticket_next++;
     t->n = w->nheld;
-    memcpy(t->items, w->held, w->nheld * sizeof t->items[0]);
+    if (w->nheld) /* a batch may go with nothing held (memcpy wants a pointer) */
+        memcpy(t->items, w->held, w->nheld * sizeof t->items[0]);
     w->nheld = 0;
     store_batch_commit(&w->srv->store, &w->batch, on_committed, t);
 }
