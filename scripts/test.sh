@@ -34,8 +34,8 @@ step "unit tests: ASan+UBSan"
 step "integration tests: plain, threads 1"
 $PY tests/integration/run.py --bin build/bin --threads 1
 
-step "integration tests: plain, threads 4"
-$PY tests/integration/run.py --bin build/bin --threads 4
+step "integration tests: plain, threads 4, persistence on (acknowledgements after commit)"
+$PY tests/integration/run.py --bin build/bin --threads 4 --persistence
 
 step "integration tests: ASan+UBSan, threads 2"
 $PY tests/integration/run.py --bin build-asan/bin --threads 2 --sanitized
