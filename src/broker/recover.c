@@ -122,12 +122,15 @@ static int on_session(void *arg, const struct store_session_rec *rec)
     struct recovery *r = arg;
     struct server *srv = r->srv;
     uint64_t offline_at = rec->offline_at_ms ? rec->offline_at_ms : r->wall_ms;
-    if (rec->expiry_interval != SESSION_EXPIRY_NEVER &&
-        offline_at + (uint64_t)rec->expiry_interval * 1000u <= r->wall_ms) {
+    bool expired = rec->expiry_interval != SESSION_EXPIRY_NEVER &&
+                   offline_at + (uint64_t)rec->expiry_interval * 1000u <= r->wall_ms;
+    if (expired && rec->will_msg == 0) {
         store_session_del(r->fix, rec->seq); /* expired while the broker was down */
         r->sessions_expired++;
         return 0;
     }
+    /* An expired session with a will comes back only to publish it (its
+     * end, at the first expiry sweep, is after the will timer's first run). */
     struct worker *w = session_owner(srv, rec->client_id);
     struct session *s = session_new(w, rec->client_id);
     s->seq = rec->seq;
@@ -137,9 +140,9 @@ static int on_session(void *arg, const struct store_session_rec *rec)
         s->username = xmemdup(rec->username.ptr, rec->username.len);
         s->username_len = rec->username.len;
     }
-    uint64_t left_ms = rec->expiry_interval == SESSION_EXPIRY_NEVER
-                           ? UINT64_MAX
-                           : offline_at + (uint64_t)rec->expiry_interval * 1000u - r->wall_ms;
+    uint64_t left_ms = rec->expiry_interval == SESSION_EXPIRY_NEVER ? UINT64_MAX
+                       : expired                                  ? 0
+                                  : offline_at + (uint64_t)rec->expiry_interval * 1000u - r->wall_ms;
     s->expire_at_ms = left_ms == UINT64_MAX ? UINT64_MAX : r->mono_ms + left_ms;
     restore_will(r, w, s, rec, offline_at);
     list_push(&w->offline, &s->offline_node);

@@ -132,6 +132,32 @@ def parked_wills_survive_a_crash():
 
 
 @case(petrel_only="Petrel's durable store")
+def will_of_a_session_that_expired_while_down():
+    # The session ends before the will's delay: the will goes at the
+    # session's end [MQTT-3.1.3-9], also when that end came while the broker
+    # was down; the session itself is gone after the restart.
+    with durable() as b:
+        park(b, "we-watch", "we/#", version=5)
+        c = client.Client(b, version=5, name="we-short")
+        c.send(client.P.connect("we-short", version=5, clean=True,
+                                props={"session_expiry_interval": 1},
+                                will_topic="we/short", will_payload=b"ended", will_qos=1,
+                                will_props={"will_delay_interval": 30}))
+        c.expect("CONNACK")
+        c.close()
+        b.wait_log(r"client disconnected: id=we-short")
+        time.sleep(0.3)  # the parked will reaches the store
+        b.kill()
+        time.sleep(1.5)  # the session's expiry passes while the broker is down
+        b.start()
+        w, _ = resume(b, "we-watch", 5)
+        w.expect_publish("we/short", b"ended", timeout=3)
+        time.sleep(1.2)  # the first expiry sweep
+        _, ack = resume(b, "we-short", 5)
+        assert not ack.session_present, ack
+
+
+@case(petrel_only="Petrel's durable store")
 def will_of_a_connection_the_crash_ended():
     # The broker's death ends the connection without DISCONNECT, so its will
     # goes out after the restart [MQTT-3.1.2-8]; a normal DISCONNECT before
