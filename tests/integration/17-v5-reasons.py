@@ -184,6 +184,8 @@ def quota_exceeded_when_every_queue_is_full():
             s = v5(b, cid, **keep)
             s.subscribe("quota/#", qos=1)
             s.disconnect()
+            # Offline before anything is published, or "1" goes out live.
+            b.wait_log(r"client disconnected: id=%s " % cid)
         pub = v5(b, "rc-97-pub")
         pub.publish("quota/t", b"1", qos=1, expect_rc=0)
         testing.sleep(0.2)  # both queues now hold one (their workers may be others)
