@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "broker/broker.h"
 #include "broker/msg.h"
@@ -15,13 +14,6 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
-
-static uint64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void durable_worker_init(struct worker *w)
 {
@@ -265,7 +257,7 @@ static void session_record(struct worker *w, struct session *s, uint64_t offline
         r.will_msg = atomic_load(&s->will->seq);
         r.will_delay = (uint32_t)((left + 999) / 1000);
         if (r.offline_at_ms == 0)
-            r.offline_at_ms = wall_ms();
+            r.offline_at_ms = clock_wall_ms();
     } else if (s->stored_will) {
         /* The connection's will: if the broker dies, the connection ended
          * without DISCONNECT, and the restart publishes it after its delay. */
@@ -309,7 +301,7 @@ void durable_will_parked(struct worker *w, struct session *s)
     if (!durable_on(w) || s->seq == 0 || s->will == NULL)
         return;
     will_store(w, s, s->will, s->stored_will_delay);
-    session_record(w, s, wall_ms());
+    session_record(w, s, clock_wall_ms());
 }
 
 void durable_will_gone(struct worker *w, struct session *s, struct msg *m)
@@ -318,7 +310,7 @@ void durable_will_gone(struct worker *w, struct session *s, struct msg *m)
         return;
     will_unstore(w, s);
     if (!s->dead)
-        session_record(w, s, s->client ? 0 : wall_ms());
+        session_record(w, s, s->client ? 0 : clock_wall_ms());
 }
 
 static void store_subs(struct worker *w, struct session *s)
@@ -364,7 +356,7 @@ void durable_session_saved(struct worker *w, struct session *s)
     }
     if (s->client == NULL && s->stored_will && s->stored_will != s->will)
         will_unstore(w, s); /* the connection's will went out at once, or was discarded */
-    session_record(w, s, s->client ? 0 : wall_ms());
+    session_record(w, s, s->client ? 0 : clock_wall_ms());
 }
 
 void durable_session_ended(struct worker *w, struct session *s)
@@ -410,7 +402,7 @@ static uint64_t expiry_wall(const struct worker *w, const struct msg *m)
     uint32_t left;
     if (!m->has_expiry || !msg_remaining(m, w->now_ms, &left))
         return 0;
-    return wall_ms() + (uint64_t)left * 1000u;
+    return clock_wall_ms() + (uint64_t)left * 1000u;
 }
 
 void durable_msg_hold(struct worker *w, struct msg *m)

@@ -11,7 +11,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "broker/broker.h"
 #include "broker/durable.h"
@@ -32,13 +31,6 @@ struct recovery {
     size_t nsess, sess_cap;
     uint64_t entries, entries_dropped, sessions_expired, msgs_expired, wills;
 };
-
-static uint64_t now_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void *grow(void *v, size_t *cap, size_t n, size_t size)
 {
@@ -258,7 +250,7 @@ int durable_recover(struct server *srv)
     struct recovery r = {
         .srv = srv,
         .fix = &srv->workers[0].batch,
-        .wall_ms = now_wall_ms(),
+        .wall_ms = clock_wall_ms(),
         .mono_ms = clock_mono_ms(),
     };
     /* An entry without a message needs a placeholder; see on_entry. */

@@ -32,6 +32,15 @@ static inline int64_t clock_wall_s(void)
     return (int64_t)ts.tv_sec;
 }
 
+/* Wall-clock milliseconds since the Unix epoch (stored times that must
+ * mean the same after a restart). */
+static inline uint64_t clock_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 /* Fills buf with n cryptographically random bytes (getrandom). Aborts if
  * the kernel cannot supply them. */
 void rand_bytes(void *buf, size_t n);
