@@ -317,6 +317,7 @@ struct mqtt_publish {
     uint8_t qos;
     bool retain;
     struct slice topic; /* may be empty in v5 when a Topic Alias is present */
+    uint32_t topic_levels; /* decode: mqtt_topic_levels(topic), counted while validating */
     uint16_t packet_id; /* 0 for QoS 0 */
     struct mqtt_props props;
     struct slice payload;
@@ -460,6 +461,13 @@ size_t mqtt_connack_encode(uint8_t *buf, size_t cap, const struct mqtt_connack *
                            uint8_t version);
 size_t mqtt_publish_encode(uint8_t *buf, size_t cap, const struct mqtt_publish *p,
                            uint8_t version);
+/* The common forwarded PUBLISH: its v5 properties, if any, already encoded
+ * (`props`, without their length; ignored before v5). The same bytes as
+ * mqtt_publish_encode with props.passthrough = props and nothing else,
+ * without a struct mqtt_publish to fill. flags: DUP, QoS and RETAIN bits. */
+size_t mqtt_publish_encode_plain(uint8_t *buf, size_t cap, uint8_t flags, struct slice topic,
+                                 uint16_t packet_id, struct slice props, struct slice payload,
+                                 uint8_t version);
 size_t mqtt_ack_encode(uint8_t *buf, size_t cap, const struct mqtt_ack *a, uint8_t version);
 size_t mqtt_subscribe_encode(uint8_t *buf, size_t cap, const struct mqtt_subscribe *s,
                              uint8_t version);

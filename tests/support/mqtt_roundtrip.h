@@ -204,24 +204,36 @@ static inline bool rt_user_props_equal(const struct mqtt_props *a, const struct 
     }
 }
 
+/* Equal property sets: the same properties present, with the same values
+ * (a value whose bit is not in `present` means nothing and is not read). */
 static inline bool rt_props_equal(const struct mqtt_props *a, const struct mqtt_props *b)
 {
-#define RT_SAME(f) (a->f == b->f)
-#define RT_SAME_S(f) slice_eq(a->f, b->f)
-    return RT_SAME(present) && RT_SAME(payload_format_indicator) &&
-           RT_SAME(message_expiry_interval) && RT_SAME_S(content_type) &&
-           RT_SAME_S(response_topic) && RT_SAME_S(correlation_data) &&
-           RT_SAME(subscription_identifier) && RT_SAME(session_expiry_interval) &&
-           RT_SAME_S(assigned_client_identifier) && RT_SAME(server_keep_alive) &&
-           RT_SAME_S(authentication_method) && RT_SAME_S(authentication_data) &&
-           RT_SAME(request_problem_information) && RT_SAME(will_delay_interval) &&
-           RT_SAME(request_response_information) && RT_SAME_S(response_information) &&
-           RT_SAME_S(server_reference) && RT_SAME_S(reason_string) && RT_SAME(receive_maximum) &&
-           RT_SAME(topic_alias_maximum) && RT_SAME(topic_alias) && RT_SAME(maximum_qos) &&
-           RT_SAME(retain_available) && RT_SAME(maximum_packet_size) &&
-           RT_SAME(wildcard_subscription_available) && RT_SAME(subscription_identifier_available) &&
-           RT_SAME(shared_subscription_available) && RT_SAME(user_property_count) &&
-           rt_user_props_equal(a, b);
+#define RT_SAME(id, f) (!MQTT_PROP_HAS(a, MQTT_PROP_##id) || a->f == b->f)
+#define RT_SAME_S(id, f) (!MQTT_PROP_HAS(a, MQTT_PROP_##id) || slice_eq(a->f, b->f))
+    return a->present == b->present &&
+           RT_SAME(PAYLOAD_FORMAT_INDICATOR, payload_format_indicator) &&
+           RT_SAME(MESSAGE_EXPIRY_INTERVAL, message_expiry_interval) &&
+           RT_SAME_S(CONTENT_TYPE, content_type) && RT_SAME_S(RESPONSE_TOPIC, response_topic) &&
+           RT_SAME_S(CORRELATION_DATA, correlation_data) &&
+           RT_SAME(SUBSCRIPTION_IDENTIFIER, subscription_identifier) &&
+           RT_SAME(SESSION_EXPIRY_INTERVAL, session_expiry_interval) &&
+           RT_SAME_S(ASSIGNED_CLIENT_IDENTIFIER, assigned_client_identifier) &&
+           RT_SAME(SERVER_KEEP_ALIVE, server_keep_alive) &&
+           RT_SAME_S(AUTHENTICATION_METHOD, authentication_method) &&
+           RT_SAME_S(AUTHENTICATION_DATA, authentication_data) &&
+           RT_SAME(REQUEST_PROBLEM_INFORMATION, request_problem_information) &&
+           RT_SAME(WILL_DELAY_INTERVAL, will_delay_interval) &&
+           RT_SAME(REQUEST_RESPONSE_INFORMATION, request_response_information) &&
+           RT_SAME_S(RESPONSE_INFORMATION, response_information) &&
+           RT_SAME_S(SERVER_REFERENCE, server_reference) &&
+           RT_SAME_S(REASON_STRING, reason_string) && RT_SAME(RECEIVE_MAXIMUM, receive_maximum) &&
+           RT_SAME(TOPIC_ALIAS_MAXIMUM, topic_alias_maximum) && RT_SAME(TOPIC_ALIAS, topic_alias) &&
+           RT_SAME(MAXIMUM_QOS, maximum_qos) && RT_SAME(RETAIN_AVAILABLE, retain_available) &&
+           RT_SAME(MAXIMUM_PACKET_SIZE, maximum_packet_size) &&
+           RT_SAME(WILDCARD_SUBSCRIPTION_AVAILABLE, wildcard_subscription_available) &&
+           RT_SAME(SUBSCRIPTION_IDENTIFIER_AVAILABLE, subscription_identifier_available) &&
+           RT_SAME(SHARED_SUBSCRIPTION_AVAILABLE, shared_subscription_available) &&
+           a->user_property_count == b->user_property_count && rt_user_props_equal(a, b);
 #undef RT_SAME
 #undef RT_SAME_S
 }

@@ -159,6 +159,47 @@ static void publish_encode(void **state)
     assert_int_equal(mqtt_publish_encode(NULL, 0, &pub, MQTT_V5), sizeof v5p);
 }
 
+/* The plain encoder writes what the general one writes for a PUBLISH whose
+ * only properties are forwarded ones, in every QoS, flag and version. */
+static void publish_encode_plain_matches(void **state)
+{
+    (void)state;
+    static uint8_t big[300];
+    const struct slice payloads[] = {SLICE_NULL, SLICE_LIT("x"), slice_make(big, sizeof big)};
+    const struct slice props[] = {SLICE_NULL, SLICE_LIT("\x26\x00\x01k\x00\x00")};
+    const uint8_t versions[] = {MQTT_V31, MQTT_V311, MQTT_V5};
+    for (unsigned qos = 0; qos <= 2; qos++)
+        for (unsigned fl = 0; fl < 4; fl++) /* dup, retain */
+            for (size_t pl = 0; pl < 3; pl++)
+                for (size_t pr = 0; pr < 2; pr++)
+                    for (size_t v = 0; v < 3; v++) {
+                        struct mqtt_publish pub;
+                        memset(&pub, 0, sizeof pub);
+                        pub.qos = (uint8_t)qos;
+                        pub.dup = qos > 0 && (fl & 1);
+                        pub.retain = (fl & 2) != 0;
+                        pub.topic = SLICE_LIT("sensors/t");
+                        pub.packet_id = qos ? 0xBEEF : 0;
+                        pub.payload = payloads[pl];
+                        pub.props.passthrough = props[pr];
+                        uint8_t flags = (uint8_t)((pub.dup ? 8 : 0) | qos << 1 | (pub.retain ? 1 : 0));
+                        uint8_t want[400], got[400];
+                        size_t n = mqtt_publish_encode(want, sizeof want, &pub, versions[v]);
+                        assert_true(n <= sizeof want);
+                        assert_int_equal(mqtt_publish_encode_plain(NULL, 0, flags, pub.topic,
+                                                                   pub.packet_id, props[pr],
+                                                                   pub.payload, versions[v]),
+                                         n);
+                        memset(got, 0xAA, sizeof got);
+                        assert_int_equal(mqtt_publish_encode_plain(got, n, flags, pub.topic,
+                                                                   pub.packet_id, props[pr],
+                                                                   pub.payload, versions[v]),
+                                         n);
+                        assert_memory_equal(got, want, n);
+                        assert_int_equal(got[n], 0xAA);
+                    }
+}
+
 /* A 2 MB payload: a 4-byte remaining length. */
 static void publish_large_payload(void **state)
 {
@@ -192,6 +233,7 @@ int main(void)
         cmocka_unit_test(publish_v5_properties),
         cmocka_unit_test(publish_maximum_topic),
         cmocka_unit_test(publish_encode),
+        cmocka_unit_test(publish_encode_plain_matches),
         cmocka_unit_test(publish_large_payload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
