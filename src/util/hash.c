@@ -14,6 +14,13 @@ static inline uint64_t rd64(const uint8_t *p)
     return v;
 }
 
+static inline uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 static inline uint64_t mix(uint64_t a, uint64_t b)
 {
     __uint128_t r = (__uint128_t)a * b;
@@ -30,9 +37,14 @@ uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
         p += 8;
         n -= 8;
     }
+    /* The last 0..7 bytes in at most two loads, overlapping, that together
+     * cover every byte (no byte-wise copy into a stack word: a load from
+     * bytes just stored one at a time stalls). */
     uint64_t tail = 0;
-    if (n)
-        memcpy(&tail, p, n);
+    if (n >= 4)
+        tail = (uint64_t)rd32(p) << 32 | rd32(p + n - 4);
+    else if (n > 0)
+        tail = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
     h = mix(h ^ tail ^ ((uint64_t)n << 56), k1);
     return mix(h, k0 ^ k1);
 }
