@@ -160,16 +160,38 @@ static bool send_wire(struct client *c, const struct msg *m, uint8_t qos, uint16
     return true;
 }
 
+/* Encodes a PUBLISH without per-connection properties straight into c's
+ * output (a message that goes to one session only); see send_publish. */
+static bool send_plain(struct client *c, const struct msg *m, uint8_t qos, uint16_t pid, bool dup,
+                       bool retain)
+{
+    uint8_t flags = (uint8_t)((dup ? 0x08 : 0) | qos << 1 | (retain ? 1 : 0));
+    size_t n = mqtt_publish_encode_plain(NULL, 0, flags, m->topic, pid, m->props, m->payload,
+                                         c->version);
+    if (c->max_packet_out && n > c->max_packet_out)
+        return false;
+    uint8_t *out = client_out_reserve(c, n);
+    if (out == NULL)
+        return false;
+    mqtt_publish_encode_plain(out, n, flags, m->topic, pid, m->props, m->payload, c->version);
+    client_out_commit(c, n);
+    STAT_ADD(c->w, publish_sent, 1);
+    return true;
+}
+
 /* Encodes one PUBLISH into c's output. Returns false (nothing written)
  * when it exceeds the client's Maximum Packet Size [MQTT-3.1.2-24] or the
  * client is closing. */
 static bool send_publish(struct client *c, const struct msg *m, uint8_t qos, uint16_t pid, bool dup,
                          bool retain, const struct subids *ids)
 {
-    if (atomic_load_explicit(&m->wire_shared, memory_order_relaxed) && ids->count == 0 &&
-        !m->has_expiry &&
-        (c->version != MQTT_V5 || c->aliases == NULL || c->aliases->out.cap == 0))
-        return send_wire(c, m, qos, pid, dup, retain);
+    if (ids->count == 0 && !m->has_expiry &&
+        (c->version != MQTT_V5 || c->aliases == NULL || c->aliases->out.cap == 0)) {
+        /* Nothing of this connection's own in it. */
+        if (atomic_load_explicit(&m->wire_shared, memory_order_relaxed))
+            return send_wire(c, m, qos, pid, dup, retain);
+        return send_plain(c, m, qos, pid, dup, retain);
+    }
     struct mqtt_publish p;
     memset(&p, 0, sizeof p);
     p.dup = dup;

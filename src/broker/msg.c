@@ -3,6 +3,7 @@
  */
 #include "broker/msg.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,15 +81,38 @@ static void pool_give(struct msg_pool *pool, struct msg *m)
                                                     memory_order_release, memory_order_relaxed));
 }
 
+/* A header with one reference and nothing else set; field by field,
+ * because a memset of the whole header cost more than the rest of making a
+ * message. */
+static void header_init(struct msg *m, struct msg_pool *pool)
+{
+    atomic_init(&m->refs, 1);
+    m->pool = pool;
+    m->next_free = NULL;
+    m->qos = 0;
+    m->retain = false;
+    m->has_expiry = false;
+    m->expiry_interval = 0;
+    m->created_ms = 0;
+    m->origin = 0;
+    atomic_init(&m->seq, 0);
+    atomic_init(&m->srefs, 0);
+    m->topic = SLICE_NULL;
+    m->props = SLICE_NULL;
+    m->payload = SLICE_NULL;
+    atomic_init(&m->wire_shared, false);
+    m->borrowed = false;
+    for (unsigned i = 0; i < MSG_WIRE_FORMS; i++)
+        atomic_init(&m->wire[i], NULL);
+}
+
 static struct msg *msg_alloc_in(struct msg_pool *pool, size_t topic_len, size_t props_len,
                                 size_t payload_len)
 {
     size_t size = sizeof(struct msg) + topic_len + props_len + payload_len;
     bool pooled = pool && size <= MSG_POOL_BLOCK;
     struct msg *m = pooled ? pool_take(pool) : xmalloc(size);
-    memset(m, 0, sizeof *m);
-    m->pool = pooled ? pool : NULL;
-    atomic_init(&m->refs, 1);
+    header_init(m, pooled ? pool : NULL);
     uint8_t *p = (uint8_t *)(m + 1);
     m->topic = slice_make(p, topic_len);
     m->props = slice_make(p + topic_len, props_len);
@@ -163,13 +187,63 @@ struct msg *msg_from_will(struct msg_pool *pool, const struct mqtt_will *w, uint
                          now_ms);
 }
 
+void msg_borrow(struct msg *m, const struct mqtt_publish *p, struct slice topic, uint64_t origin,
+                uint64_t now_ms)
+{
+    header_init(m, NULL);
+    m->borrowed = true;
+    m->qos = p->qos;
+    m->created_ms = now_ms;
+    m->origin = origin;
+    m->topic = topic;
+    m->payload = p->payload;
+}
+
+static void free_wire_forms(struct msg *m)
+{
+    for (unsigned i = 0; i < MSG_WIRE_FORMS; i++) {
+        struct msg_wire *wv = atomic_load_explicit(&m->wire[i], memory_order_relaxed);
+        if (wv) /* mostly none: no call for nothing */
+            free(wv);
+    }
+}
+
+void msg_borrow_end(struct msg *m)
+{
+    assert(m->borrowed && atomic_load_explicit(&m->refs, memory_order_relaxed) == 1);
+    free_wire_forms(m);
+}
+
+struct msg *msg_own(struct msg_pool *pool, const struct msg *m)
+{
+    struct msg *o = msg_alloc_in(pool, m->topic.len, m->props.len, m->payload.len);
+    uint8_t *base = (uint8_t *)(o + 1);
+    memcpy(base, m->topic.ptr, m->topic.len);
+    if (m->props.len)
+        memcpy(base + m->topic.len, m->props.ptr, m->props.len);
+    if (m->payload.len)
+        memcpy(base + m->topic.len + m->props.len, m->payload.ptr, m->payload.len);
+    o->qos = m->qos;
+    o->retain = m->retain;
+    o->has_expiry = m->has_expiry;
+    o->expiry_interval = m->expiry_interval;
+    o->created_ms = m->created_ms;
+    o->origin = m->origin;
+    return o;
+}
+
 void msg_unref(struct msg *m)
 {
     if (m == NULL)
         return;
+    if (m->borrowed) { /* one thread; msg_borrow_end frees (see struct msg) */
+        uint32_t n = atomic_load_explicit(&m->refs, memory_order_relaxed);
+        assert(n > 1);
+        atomic_store_explicit(&m->refs, n - 1, memory_order_relaxed);
+        return;
+    }
     if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
-        for (unsigned i = 0; i < MSG_WIRE_FORMS; i++)
-            free(atomic_load_explicit(&m->wire[i], memory_order_relaxed));
+        free_wire_forms(m);
         if (m->pool)
             pool_give(m->pool, m);
         else

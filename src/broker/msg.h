@@ -63,6 +63,13 @@ struct msg {
     struct slice props;       /* forwardable v5 properties (no alias/sub id/expiry) */
     struct slice payload;     /* points into this allocation */
     _Atomic bool wire_shared; /* routed to several sessions: encode it once (route.c) */
+    /* A QoS 0 message that only lives while its PUBLISH is handled: its
+     * header is on the handler's stack, and topic and payload point into
+     * the read buffer (msg_borrow). Its references are counted without
+     * atomics, by the one thread that sees it; route.c copies it
+     * (msg_own) before it could reach another thread or outlive the
+     * handler. */
+    bool borrowed;
     /* The encoded forms, made by the first send that needs one and
      * installed with a compare-and-swap; freed with the message. The only
      * part of a shared message that changes after it is shared. */
@@ -88,8 +95,27 @@ void msg_pool_fini(struct msg_pool *pool);
 struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool retain,
                     struct slice props, uint64_t origin, uint64_t now_ms);
 
+/* A borrowed message (see struct msg) for a decoded PUBLISH of QoS 0
+ * without retain or properties to forward: nothing is copied. One
+ * reference, which msg_borrow_end drops. */
+void msg_borrow(struct msg *m, const struct mqtt_publish *p, struct slice topic, uint64_t origin,
+                uint64_t now_ms);
+
+/* Ends a borrowed message: frees its encoded forms. Every other reference
+ * must be gone (asserted). */
+void msg_borrow_end(struct msg *m);
+
+/* A message of its own (pool block or malloc) with m's contents and one
+ * reference: what a borrowed message becomes when it must be kept. */
+struct msg *msg_own(struct msg_pool *pool, const struct msg *m);
+
 static inline struct msg *msg_ref(struct msg *m)
 {
+    if (m->borrowed) {
+        uint32_t n = atomic_load_explicit(&m->refs, memory_order_relaxed);
+        atomic_store_explicit(&m->refs, n + 1, memory_order_relaxed);
+        return m;
+    }
     atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
     return m;
 }

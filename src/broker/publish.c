@@ -132,7 +132,9 @@ static uint8_t check_publish(struct client *c, const struct mqtt_publish *p, str
                              const char **why)
 {
     const struct config *cfg = c->w->srv->cfg;
-    if (topic.len > cfg->max_topic_length || mqtt_topic_levels(topic) > cfg->max_topic_levels) {
+    /* Levels were counted while decoding, unless the topic came from an alias. */
+    size_t levels = topic.ptr == p->topic.ptr ? p->topic_levels : mqtt_topic_levels(topic);
+    if (topic.len > cfg->max_topic_length || levels > cfg->max_topic_levels) {
         *why = "topic longer or deeper than the configured limit";
         return MQTT_RC_TOPIC_NAME_INVALID;
     }
@@ -195,7 +197,16 @@ static void take_publish(struct client *c, const struct mqtt_publish *p, struct 
 {
     struct worker *w = c->w;
     struct session *s = c->sess;
-    struct msg *m = msg_from_publish(&w->msgs, p, topic, s->id, w->now_ms);
+    /* QoS 0 without retain or properties to forward is not copied unless
+     * routing must keep it (msg.h). */
+    struct msg borrowed;
+    struct msg *m;
+    if (p->qos == 0 && !p->retain && p->props.raw.len == 0) {
+        msg_borrow(&borrowed, p, topic, s->id, w->now_ms);
+        m = &borrowed;
+    } else {
+        m = msg_from_publish(&w->msgs, p, topic, s->id, w->now_ms);
+    }
     if (p->retain) {
         struct msg *old = retain_set(&w->srv->retained, m); /* [MQTT-3.3.1-5] */
         durable_retain_set(w, m, old);
@@ -203,12 +214,15 @@ static void take_publish(struct client *c, const struct mqtt_publish *p, struct 
     }
     /* Behind a publisher's held messages, its QoS 0 ones wait too: one
      * publisher's messages keep their order (durable.h). */
-    w->route_hold = p->qos == 0 && durable_must_hold(c);
+    w->route_hold = p->qos == 0 && durable_on(w) && durable_must_hold(c);
     struct route_result r = broker_route(w, m);
     if (w->route_hold)
         durable_note_held(w, c);
     w->route_hold = false;
-    msg_unref(m);
+    if (m == &borrowed)
+        msg_borrow_end(m);
+    else
+        msg_unref(m);
     uint8_t reason = 0;
     if (c->version == MQTT_V5) {
         if (r.matched == 0)
@@ -229,8 +243,7 @@ static void take_publish(struct client *c, const struct mqtt_publish *p, struct 
 
 void broker_handle_publish(struct client *c, const struct mqtt_frame *f)
 {
-    struct mqtt_publish p;
-    memset(&p, 0, sizeof p);
+    struct mqtt_publish p; /* every field set by the decoder */
     struct mqtt_ctx cx = {.version = c->version, .sender = MQTT_FROM_CLIENT};
     const char *why = NULL;
     int rc = mqtt_publish_decode(&p, f, &cx, &why);

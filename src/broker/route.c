@@ -207,6 +207,20 @@ static void drop_matches(struct worker *w)
     STAT_ADD(w, publish_dropped, w->nmatches);
 }
 
+/* A borrowed message (msg.h) can serve every match when each is a QoS 0
+ * delivery sent on this worker right away: not through another worker's
+ * inbox, and not through a shared group (whose member may have gone, so
+ * that the message moves on). */
+static bool borrow_suffices(const struct worker *w)
+{
+    for (uint32_t i = 0; i < w->nmatches; i++) {
+        const struct delivery *d = &w->matches[i];
+        if (d->qos > 0 || d->group || d->sess->owner != w)
+            return false;
+    }
+    return true;
+}
+
 struct route_result broker_route(struct worker *w, struct msg *m)
 {
     struct route_ctx rc = {w, m, false};
@@ -228,6 +242,13 @@ struct route_result broker_route(struct worker *w, struct msg *m)
      * stored session it goes to, and goes onward once that is committed
      * (durable.h). */
     bool hold = durable_on(w) && (m->qos > 0 || w->route_hold);
+    struct msg *own = NULL;
+    if (m->borrowed && (hold || !borrow_suffices(w))) {
+        own = msg_own(&w->msgs, m);
+        if (atomic_load_explicit(&m->wire_shared, memory_order_relaxed))
+            atomic_store_explicit(&own->wire_shared, true, memory_order_relaxed);
+        m = own;
+    }
     for (uint32_t i = 0; i < w->nmatches; i++) {
         struct delivery *d = &w->matches[i];
         d->msg = msg_ref(m);
@@ -241,6 +262,7 @@ struct route_result broker_route(struct worker *w, struct msg *m)
         }
     }
     w->nmatches = 0;
+    msg_unref(own);
     return r;
 }
 

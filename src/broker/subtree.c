@@ -75,11 +75,30 @@ static void node_free(struct subnode *n)
     free(n);
 }
 
+static void rdlock(struct subtree *t)
+{
+    if (!t->one_thread)
+        pthread_rwlock_rdlock(&t->lock);
+}
+
+static void wrlock(struct subtree *t)
+{
+    if (!t->one_thread)
+        pthread_rwlock_wrlock(&t->lock);
+}
+
+static void unlock(struct subtree *t)
+{
+    if (!t->one_thread)
+        pthread_rwlock_unlock(&t->lock);
+}
+
 void subtree_init(struct subtree *t, uint64_t seed)
 {
     pthread_rwlock_init(&t->lock, NULL);
     t->root = node_new(NULL, SLICE_NULL);
     t->seed = seed;
+    t->one_thread = false;
     atomic_init(&t->count, 0);
 }
 
@@ -110,6 +129,8 @@ static struct subnode *child_find(struct subtree *t, struct subnode *n, struct s
         return n->plus;
     if (name.len == 1 && name.ptr[0] == '#')
         return n->hash;
+    if (n->children.count == 0)
+        return NULL; /* a leaf, or wildcards only: nothing to hash */
     uint64_t h = hash_slice(name, t->seed);
     for (struct hnode *e = htable_first(&n->children, h); e; e = htable_next(e)) {
         struct subnode *c = (struct subnode *)e;
@@ -195,7 +216,7 @@ int subtree_add(struct subtree *t, struct slice filter, struct session *s, uint8
 {
     struct slice group, real;
     bool shared = mqtt_topic_shared_split(filter, &group, &real);
-    pthread_rwlock_wrlock(&t->lock);
+    wrlock(t);
     struct subnode *n = walk(t, shared ? real : filter, true);
     int added;
     if (shared) {
@@ -204,7 +225,7 @@ int subtree_add(struct subtree *t, struct slice filter, struct session *s, uint8
     } else {
         added = entries_put(&n->subs, &n->nsubs, &n->cap, s, opts, sub_id);
     }
-    pthread_rwlock_unlock(&t->lock);
+    unlock(t);
     if (added)
         atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
     return added;
@@ -255,14 +276,14 @@ bool subtree_remove(struct subtree *t, struct slice filter, struct session *s)
 {
     struct slice group, real;
     bool shared = mqtt_topic_shared_split(filter, &group, &real);
-    pthread_rwlock_wrlock(&t->lock);
+    wrlock(t);
     struct subnode *n = walk(t, shared ? real : filter, false);
     bool removed = false;
     if (n) {
         removed = shared ? group_remove(n, group, s) : entries_del(n->subs, &n->nsubs, s);
         prune(t, n);
     }
-    pthread_rwlock_unlock(&t->lock);
+    unlock(t);
     if (removed)
         atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
     return removed;
@@ -310,14 +331,14 @@ void subtree_match(struct subtree *t, struct slice topic, subtree_match_cb on_en
                    subtree_share_cb on_share, void *arg)
 {
     struct match_ctx m = {t, topic, on_entry, on_share, arg};
-    pthread_rwlock_rdlock(&t->lock);
+    rdlock(t);
     match_from(&m, t->root, 0, true);
-    pthread_rwlock_unlock(&t->lock);
+    unlock(t);
 }
 
 void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn, void *arg)
 {
-    pthread_rwlock_rdlock(&t->lock);
+    rdlock(t);
     fn(arg, g);
-    pthread_rwlock_unlock(&t->lock);
+    unlock(t);
 }

@@ -10,6 +10,8 @@
  *
  * Concurrency: one reader-writer lock. Every PUBLISH matches under the
  * read lock; SUBSCRIBE/UNSUBSCRIBE and session removal take the write lock.
+ * A broker with one loop sets one_thread and takes no lock at all: two
+ * uncontended atomic operations per PUBLISH were 6 % of its time.
  * A match calls back for each matching entry while the read lock is held,
  * so a session pointer seen there stays valid until the callback returns
  * (a session leaves the tree under the write lock before it can be freed);
@@ -63,6 +65,9 @@ struct subnode;
 
 struct subtree {
     pthread_rwlock_t lock;
+    /* Only one thread uses the tree (a broker with one loop; recovery runs
+     * before the loop starts): no locking. Set before that thread starts. */
+    bool one_thread;
     struct subnode *root;
     uint64_t seed;
     _Atomic uint64_t count; /* subscriptions in the tree, shared ones included */
