@@ -147,6 +147,15 @@ static bool drop_reason_if_large(const struct client *c, struct mqtt_props *prop
 
 void client_send_ack(struct client *c, uint8_t type, uint16_t pid, uint8_t reason)
 {
+    if (reason < 0x80) { /* no Reason String: the common case, encoded without a struct */
+        uint8_t *p = client_out_reserve(c, MQTT_ACK_PLAIN_MAX);
+        if (p == NULL)
+            return;
+        size_t n = mqtt_ack_encode_plain(p, type, pid, reason, c->version);
+        if (c->max_packet_out == 0 || n <= c->max_packet_out) /* else not sent [MQTT-3.1.2-24] */
+            client_out_commit(c, n);
+        return;
+    }
     struct mqtt_ack a = {.type = type, .packet_id = pid, .reason = reason};
     if (reason >= 0x80)
         set_reason_string(&a.props, client_reason_string(c, type, mqtt_rc_name(reason)));

@@ -45,10 +45,17 @@ void msg_pool_fini(struct msg_pool *pool)
     pool->nfree = 0;
 }
 
+/* The pool the running thread takes blocks from, set by its first take.
+ * Only a worker takes from a pool, only from its own, so a thread has at
+ * most one; a block of that pool released on the same thread goes back
+ * to the free list directly, without an atomic operation. */
+static _Thread_local struct msg_pool *own_pool;
+
 /* A block from pool (owner thread): its free list, else what other
  * threads returned, else a new one. */
 static struct msg *pool_take(struct msg_pool *pool)
 {
+    own_pool = pool;
     if (pool->free == NULL) {
         struct msg *got = atomic_exchange_explicit(&pool->returned, NULL, memory_order_acquire);
         while (got) {
@@ -71,9 +78,20 @@ static struct msg *pool_take(struct msg_pool *pool)
     return m;
 }
 
-/* Any thread: the block goes back to its pool's returned stack. */
+/* Any thread: the block goes back to its pool, on the owner's thread to
+ * the free list, elsewhere to the returned stack. */
 static void pool_give(struct msg_pool *pool, struct msg *m)
 {
+    if (pool == own_pool) {
+        if (pool->nfree >= MSG_POOL_KEEP) {
+            free(m);
+            return;
+        }
+        m->next_free = pool->free;
+        pool->free = m;
+        pool->nfree++;
+        return;
+    }
     struct msg *head = atomic_load_explicit(&pool->returned, memory_order_relaxed);
     do {
         m->next_free = head;
@@ -242,7 +260,11 @@ void msg_unref(struct msg *m)
         atomic_store_explicit(&m->refs, n - 1, memory_order_relaxed);
         return;
     }
-    if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
+    /* The last reference: nobody else can take or drop one, so no locked
+     * operation is needed to know it (acquire: what other holders did
+     * before dropping theirs is visible here). */
+    if (atomic_load_explicit(&m->refs, memory_order_acquire) == 1 ||
+        atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
         free_wire_forms(m);
         if (m->pool)
             pool_give(m->pool, m);

@@ -364,8 +364,7 @@ static void on_pubrel(struct client *c, const struct mqtt_ack *a)
 
 void broker_handle_ack(struct client *c, const struct mqtt_frame *f)
 {
-    struct mqtt_ack a;
-    memset(&a, 0, sizeof a);
+    struct mqtt_ack a; /* every field set by the decoder */
     struct mqtt_ctx cx = {.version = c->version, .sender = MQTT_FROM_CLIENT};
     const char *why = NULL;
     int rc = mqtt_ack_decode(&a, f, &cx, &why);

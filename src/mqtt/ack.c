@@ -13,8 +13,10 @@
 int mqtt_ack_decode(struct mqtt_ack *out, const struct mqtt_frame *f, const struct mqtt_ctx *cx,
                     const char **why)
 {
-    memset(out, 0, sizeof *out);
     out->type = f->type;
+    out->packet_id = 0;
+    out->reason = 0;
+    props_set_none(&out->props); /* mqtt_props_decode clears them when there are some */
     struct rd r = rd_frame(f);
     if (!rd_u16(&r, &out->packet_id))
         return MALFORMED(why, "acknowledgement shorter than a packet identifier");
@@ -61,4 +63,17 @@ size_t mqtt_ack_encode(uint8_t *buf, size_t cap, const struct mqtt_ack *a, uint8
         mqtt_props_write(p, &a->props, plen);
     }
     return total;
+}
+
+size_t mqtt_ack_encode_plain(uint8_t *buf, uint8_t type, uint16_t packet_id, uint8_t reason,
+                             uint8_t version)
+{
+    bool tail = version >= MQTT_V5 && reason != 0;
+    uint8_t *p = wr_header(buf, type, type == MQTT_PUBREL ? 2 : 0, tail ? 4 : 2);
+    p = wr_u16(p, packet_id);
+    if (tail) {
+        p = wr_u8(p, reason);
+        wr_u8(p, 0); /* no properties */
+    }
+    return tail ? 6 : 4;
 }

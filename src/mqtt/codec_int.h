@@ -178,6 +178,19 @@ size_t mqtt_props_len(const struct mqtt_props *p);
  * block at q; returns the end. */
 uint8_t *mqtt_props_write(uint8_t *q, const struct mqtt_props *p, size_t len);
 
+/* A decoded packet without properties: what every reader looks at says
+ * there are none (a property's value is read only when its bit is in
+ * `present`), without clearing the 300-byte struct on the hot path. */
+static inline void props_set_none(struct mqtt_props *p)
+{
+    p->present = 0;
+    p->user_property_count = 0;
+    p->raw = SLICE_NULL;
+    p->passthrough = SLICE_NULL;
+    p->sub_ids = NULL;
+    p->sub_id_count = 0;
+}
+
 /* Size of a property block of body length len, with its length varint. */
 static inline size_t props_wire_size(size_t len)
 {

@@ -469,6 +469,11 @@ size_t mqtt_publish_encode_plain(uint8_t *buf, size_t cap, uint8_t flags, struct
                                  uint16_t packet_id, struct slice props, struct slice payload,
                                  uint8_t version);
 size_t mqtt_ack_encode(uint8_t *buf, size_t cap, const struct mqtt_ack *a, uint8_t version);
+/* The same bytes as mqtt_ack_encode for an acknowledgement without
+ * properties, always written: buf has room for MQTT_ACK_PLAIN_MAX. */
+#define MQTT_ACK_PLAIN_MAX 6
+size_t mqtt_ack_encode_plain(uint8_t *buf, uint8_t type, uint16_t packet_id, uint8_t reason,
+                             uint8_t version);
 size_t mqtt_subscribe_encode(uint8_t *buf, size_t cap, const struct mqtt_subscribe *s,
                              uint8_t version);
 size_t mqtt_unsubscribe_encode(uint8_t *buf, size_t cap, const struct mqtt_unsubscribe *u,

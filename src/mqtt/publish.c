@@ -18,16 +18,6 @@
 #define PF_QOS_SHIFT 1
 #define PF_DUP 0x08
 
-static void props_none(struct mqtt_props *p)
-{
-    p->present = 0;
-    p->user_property_count = 0;
-    p->raw = SLICE_NULL;
-    p->passthrough = SLICE_NULL;
-    p->sub_ids = NULL;
-    p->sub_id_count = 0;
-}
-
 static int publish_topic_check(struct mqtt_publish *out, bool v5, const char **why)
 {
     if (out->topic.len == 0) {
@@ -79,7 +69,7 @@ int mqtt_publish_decode(struct mqtt_publish *out, const struct mqtt_frame *f,
     out->topic_levels = 0;
     out->packet_id = 0;
     out->payload = SLICE_NULL;
-    props_none(&out->props);
+    props_set_none(&out->props);
     out->dup = (f->flags & PF_DUP) != 0;
     out->qos = (f->flags >> PF_QOS_SHIFT) & 3;
     out->retain = (f->flags & PF_RETAIN) != 0;

@@ -119,6 +119,30 @@ static void ack_encode_shortest(void **state)
     assert_int_equal(buf[0], 0xAA);
 }
 
+/* The plain encoder writes what the general one writes without properties. */
+static void ack_encode_plain_matches(void **state)
+{
+    (void)state;
+    const uint8_t reasons[] = {0x00, 0x10, 0x92};
+    const uint8_t versions[] = {MQTT_V31, MQTT_V311, MQTT_V5};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t r = 0; r < 3; r++)
+            for (size_t v = 0; v < 3; v++) {
+                struct mqtt_ack a;
+                memset(&a, 0, sizeof a);
+                a.type = types[t];
+                a.packet_id = 0xA55A;
+                a.reason = versions[v] == MQTT_V5 ? reasons[r] : 0;
+                uint8_t want[16], got[MQTT_ACK_PLAIN_MAX + 1];
+                size_t n = mqtt_ack_encode(want, sizeof want, &a, versions[v]);
+                memset(got, 0xEE, sizeof got);
+                assert_int_equal(
+                    mqtt_ack_encode_plain(got, a.type, a.packet_id, a.reason, versions[v]), n);
+                assert_true(n <= MQTT_ACK_PLAIN_MAX);
+                assert_memory_equal(got, want, n);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +150,7 @@ int main(void)
         cmocka_unit_test(ack_v5_reason_codes),
         cmocka_unit_test(ack_v5_forms),
         cmocka_unit_test(ack_encode_shortest),
+        cmocka_unit_test(ack_encode_plain_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
