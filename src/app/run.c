@@ -189,7 +189,7 @@ static int server_init(struct app *a)
     size_t nl = a->cfg->listener_count ? a->cfg->listener_count : 1;
     srv->listener_conns = xcalloc(nl, sizeof *srv->listener_conns);
     srv->listener_ports = xcalloc(nl, sizeof *srv->listener_ports);
-    subtree_init(&srv->subs, srv->seed);
+    subtree_init(&srv->subs, srv->seed, srv->nworkers);
     srv->subs.one_thread = srv->nworkers == 1; /* its one loop is the only user */
     retain_init(&srv->retained, srv->seed ^ 0x9e3779b97f4a7c15ull);
     srv->workers = xcalloc(srv->nworkers, sizeof *srv->workers);

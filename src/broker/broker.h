@@ -81,6 +81,9 @@ struct route_result {
  * a session whose queue is full (matched == full), to none of them (each
  * counted as dropped). Does not take m's reference. */
 struct route_result broker_route(struct worker *w, struct msg *m);
+/* The same, taking m's reference (a borrowed message's stays the
+ * caller's, msg.h). */
+struct route_result broker_route_take(struct worker *w, struct msg *m);
 
 /* Passes a delivery that came through a shared subscription to another
  * connected member of its group (other than d->sess): true when it did

@@ -215,14 +215,12 @@ static void take_publish(struct client *c, const struct mqtt_publish *p, struct 
     /* Behind a publisher's held messages, its QoS 0 ones wait too: one
      * publisher's messages keep their order (durable.h). */
     w->route_hold = p->qos == 0 && durable_on(w) && durable_must_hold(c);
-    struct route_result r = broker_route(w, m);
+    struct route_result r = broker_route_take(w, m); /* m is gone, unless borrowed */
     if (w->route_hold)
         durable_note_held(w, c);
     w->route_hold = false;
     if (m == &borrowed)
         msg_borrow_end(m);
-    else
-        msg_unref(m);
     uint8_t reason = 0;
     if (c->version == MQTT_V5) {
         if (r.matched == 0)

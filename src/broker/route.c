@@ -221,11 +221,15 @@ static bool borrow_suffices(const struct worker *w)
     return true;
 }
 
-struct route_result broker_route(struct worker *w, struct msg *m)
+/* give: m's reference is the caller's gift, handed on to the last
+ * delivery instead of one more reference taken and the caller's dropped
+ * (two atomic operations on a line another worker may be writing). */
+static struct route_result route(struct worker *w, struct msg *m, bool give)
 {
+    struct msg *mine = give ? m : NULL; /* a reference of ours to hand on */
     struct route_ctx rc = {w, m, false};
     w->nmatches = 0;
-    subtree_match(&w->srv->subs, m->topic, on_entry, on_share, &rc);
+    subtree_match(&w->srv->subs, w->id, m->topic, on_entry, on_share, &rc);
     if (rc.dedupe)
         dedupe(w);
     struct route_result r = {w->nmatches, count_full(w)};
@@ -234,6 +238,7 @@ struct route_result broker_route(struct worker *w, struct msg *m)
          * (publish.c) is the whole truth, and a retry cannot duplicate. */
         drop_matches(w);
         w->nmatches = 0;
+        msg_unref(mine);
         return r;
     }
     if (w->nmatches > 1)
@@ -242,16 +247,20 @@ struct route_result broker_route(struct worker *w, struct msg *m)
      * stored session it goes to, and goes onward once that is committed
      * (durable.h). */
     bool hold = durable_on(w) && (m->qos > 0 || w->route_hold);
-    struct msg *own = NULL;
     if (m->borrowed && (hold || !borrow_suffices(w))) {
-        own = msg_own(&w->msgs, m);
+        struct msg *own = msg_own(&w->msgs, m);
         if (atomic_load_explicit(&m->wire_shared, memory_order_relaxed))
             atomic_store_explicit(&own->wire_shared, true, memory_order_relaxed);
-        m = own;
+        m = mine = own;
     }
     for (uint32_t i = 0; i < w->nmatches; i++) {
         struct delivery *d = &w->matches[i];
-        d->msg = msg_ref(m);
+        if (mine && i + 1 == w->nmatches) {
+            d->msg = mine;
+            mine = NULL;
+        } else {
+            d->msg = msg_ref(m);
+        }
         if (hold) {
             d->entry = durable_entry_new(w, d);
             durable_hold_delivery(w, d);
@@ -262,8 +271,18 @@ struct route_result broker_route(struct worker *w, struct msg *m)
         }
     }
     w->nmatches = 0;
-    msg_unref(own);
+    msg_unref(mine); /* no match at all */
     return r;
+}
+
+struct route_result broker_route(struct worker *w, struct msg *m)
+{
+    return route(w, m, false);
+}
+
+struct route_result broker_route_take(struct worker *w, struct msg *m)
+{
+    return route(w, m, !m->borrowed);
 }
 
 void broker_flush_outboxes(struct worker *w)
@@ -303,7 +322,7 @@ bool broker_share_reroute(struct worker *w, struct delivery *d)
     struct session *from = d->sess;
     uint64_t from_entry = d->entry;
     struct reroute_ctx x = {w, d, from, false};
-    subtree_group_visit(&w->srv->subs, d->group, reroute_pick, &x);
+    subtree_group_visit(&w->srv->subs, w->id, d->group, reroute_pick, &x);
     if (!x.found)
         return false;
     d->hops++;

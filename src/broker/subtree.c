@@ -75,27 +75,41 @@ static void node_free(struct subnode *n)
     free(n);
 }
 
-static void rdlock(struct subtree *t)
+static void rdlock(struct subtree *t, unsigned reader)
 {
     if (!t->one_thread)
-        pthread_rwlock_rdlock(&t->lock);
+        pthread_mutex_lock(&t->slots[reader % t->nslots].lock);
 }
 
+static void rdunlock(struct subtree *t, unsigned reader)
+{
+    if (!t->one_thread)
+        pthread_mutex_unlock(&t->slots[reader % t->nslots].lock);
+}
+
+/* Every slot, always in the same order (writers cannot deadlock). */
 static void wrlock(struct subtree *t)
 {
-    if (!t->one_thread)
-        pthread_rwlock_wrlock(&t->lock);
+    if (t->one_thread)
+        return;
+    for (unsigned i = 0; i < t->nslots; i++)
+        pthread_mutex_lock(&t->slots[i].lock);
 }
 
-static void unlock(struct subtree *t)
+static void wrunlock(struct subtree *t)
 {
-    if (!t->one_thread)
-        pthread_rwlock_unlock(&t->lock);
+    if (t->one_thread)
+        return;
+    for (unsigned i = t->nslots; i-- > 0;)
+        pthread_mutex_unlock(&t->slots[i].lock);
 }
 
-void subtree_init(struct subtree *t, uint64_t seed)
+void subtree_init(struct subtree *t, uint64_t seed, unsigned readers)
 {
-    pthread_rwlock_init(&t->lock, NULL);
+    t->nslots = readers ? readers : 1;
+    t->slots = xcalloc(t->nslots, sizeof *t->slots);
+    for (unsigned i = 0; i < t->nslots; i++)
+        pthread_mutex_init(&t->slots[i].lock, NULL);
     t->root = node_new(NULL, SLICE_NULL);
     t->seed = seed;
     t->one_thread = false;
@@ -106,7 +120,10 @@ void subtree_fini(struct subtree *t)
 {
     node_free(t->root);
     t->root = NULL;
-    pthread_rwlock_destroy(&t->lock);
+    for (unsigned i = 0; i < t->nslots; i++)
+        pthread_mutex_destroy(&t->slots[i].lock);
+    free(t->slots);
+    t->slots = NULL;
 }
 
 /* Splits off the next level of s at *pos; returns false after the last. */
@@ -225,7 +242,7 @@ int subtree_add(struct subtree *t, struct slice filter, struct session *s, uint8
     } else {
         added = entries_put(&n->subs, &n->nsubs, &n->cap, s, opts, sub_id);
     }
-    unlock(t);
+    wrunlock(t);
     if (added)
         atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
     return added;
@@ -283,7 +300,7 @@ bool subtree_remove(struct subtree *t, struct slice filter, struct session *s)
         removed = shared ? group_remove(n, group, s) : entries_del(n->subs, &n->nsubs, s);
         prune(t, n);
     }
-    unlock(t);
+    wrunlock(t);
     if (removed)
         atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
     return removed;
@@ -327,18 +344,19 @@ static void match_from(struct match_ctx *m, struct subnode *n, size_t pos, bool 
         match_from(m, c, pos, false);
 }
 
-void subtree_match(struct subtree *t, struct slice topic, subtree_match_cb on_entry,
-                   subtree_share_cb on_share, void *arg)
+void subtree_match(struct subtree *t, unsigned reader, struct slice topic,
+                   subtree_match_cb on_entry, subtree_share_cb on_share, void *arg)
 {
     struct match_ctx m = {t, topic, on_entry, on_share, arg};
-    rdlock(t);
+    rdlock(t, reader);
     match_from(&m, t->root, 0, true);
-    unlock(t);
+    rdunlock(t, reader);
 }
 
-void subtree_group_visit(struct subtree *t, struct share_group *g, subtree_share_cb fn, void *arg)
+void subtree_group_visit(struct subtree *t, unsigned reader, struct share_group *g,
+                         subtree_share_cb fn, void *arg)
 {
-    rdlock(t);
+    rdlock(t, reader);
     fn(arg, g);
-    unlock(t);
+    rdunlock(t, reader);
 }

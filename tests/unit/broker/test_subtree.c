@@ -43,7 +43,7 @@ static struct hits match(struct subtree *t, const char *topic)
 {
     struct hits h;
     memset(&h, 0, sizeof h);
-    subtree_match(t, slice_cstr(topic), on_entry, on_share, &h);
+    subtree_match(t, 0, slice_cstr(topic), on_entry, on_share, &h);
     return h;
 }
 
@@ -59,7 +59,7 @@ static void test_matching_rules(void **state)
 {
     (void)state;
     struct subtree t;
-    subtree_init(&t, 42);
+    subtree_init(&t, 42, 2);
     static const struct {
         const char *filter, *topic;
         size_t want;
@@ -88,7 +88,7 @@ static void test_overlap_and_replace(void **state)
 {
     (void)state;
     struct subtree t;
-    subtree_init(&t, 1);
+    subtree_init(&t, 1, 2);
     assert_int_equal(subtree_add(&t, SLICE_LIT("a/+"), S(1), 1, 0), 1);
     assert_int_equal(subtree_add(&t, SLICE_LIT("a/#"), S(1), 2, 0), 1);
     assert_int_equal(subtree_add(&t, SLICE_LIT("a/b"), S(2), 0, 0), 1);
@@ -114,7 +114,7 @@ static void test_many_subscribers_one_node(void **state)
 {
     (void)state;
     struct subtree t;
-    subtree_init(&t, 7);
+    subtree_init(&t, 7, 2);
     for (int i = 1; i <= 500; i++)
         subtree_add(&t, SLICE_LIT("fan/out"), S(i), 1, 0);
     assert_int_equal(match(&t, "fan/out").n, 500);
@@ -128,7 +128,7 @@ static void test_shared_groups(void **state)
 {
     (void)state;
     struct subtree t;
-    subtree_init(&t, 9);
+    subtree_init(&t, 9, 2);
     subtree_add(&t, SLICE_LIT("$share/g1/x/+"), S(1), 1, 0);
     subtree_add(&t, SLICE_LIT("$share/g1/x/+"), S(2), 1, 0);
     subtree_add(&t, SLICE_LIT("$share/g2/x/#"), S(3), 1, 0);
