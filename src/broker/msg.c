@@ -53,6 +53,11 @@ static _Thread_local struct msg_pool *own_pool;
 
 /* A block from pool (owner thread): its free list, else what other
  * threads returned, else a new one. */
+void msg_pool_attach(struct msg_pool *pool)
+{
+    own_pool = pool;
+}
+
 static struct msg *pool_take(struct msg_pool *pool)
 {
     own_pool = pool;
@@ -78,8 +83,36 @@ static struct msg *pool_take(struct msg_pool *pool)
     return m;
 }
 
+/* Blocks of another worker's pool released on a worker thread: gathered
+ * into one chain and pushed with one compare-and-swap at the end of the
+ * pass (msg_pool_flush_returns) or every RETURN_BATCH blocks, instead of
+ * one contended compare-and-swap per message. */
+#define RETURN_BATCH 256
+static _Thread_local struct msg_pool *ret_pool;
+static _Thread_local struct msg *ret_head, *ret_tail;
+static _Thread_local uint32_t ret_count;
+
+static void push_chain(struct msg_pool *pool, struct msg *first, struct msg *last)
+{
+    struct msg *head = atomic_load_explicit(&pool->returned, memory_order_relaxed);
+    do {
+        last->next_free = head;
+    } while (!atomic_compare_exchange_weak_explicit(&pool->returned, &head, first,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+void msg_pool_flush_returns(void)
+{
+    if (ret_head)
+        push_chain(ret_pool, ret_head, ret_tail);
+    ret_pool = NULL;
+    ret_head = ret_tail = NULL;
+    ret_count = 0;
+}
+
 /* Any thread: the block goes back to its pool, on the owner's thread to
- * the free list, elsewhere to the returned stack. */
+ * the free list, on another worker's thread into its return chain,
+ * elsewhere straight to the returned stack. */
 static void pool_give(struct msg_pool *pool, struct msg *m)
 {
     if (pool == own_pool) {
@@ -92,11 +125,18 @@ static void pool_give(struct msg_pool *pool, struct msg *m)
         pool->nfree++;
         return;
     }
-    struct msg *head = atomic_load_explicit(&pool->returned, memory_order_relaxed);
-    do {
-        m->next_free = head;
-    } while (!atomic_compare_exchange_weak_explicit(&pool->returned, &head, m,
-                                                    memory_order_release, memory_order_relaxed));
+    if (own_pool) { /* a worker thread: it flushes at the end of each pass */
+        if (pool != ret_pool || ret_count >= RETURN_BATCH) {
+            msg_pool_flush_returns();
+            ret_pool = pool;
+            ret_tail = m;
+        }
+        m->next_free = ret_head;
+        ret_head = m;
+        ret_count++;
+        return;
+    }
+    push_chain(pool, m, m);
 }
 
 /* A header with one reference and nothing else set; field by field,

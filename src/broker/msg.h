@@ -90,6 +90,12 @@ struct msg *msg_from_will(struct msg_pool *pool, const struct mqtt_will *w, uint
  * be NULL in the builders above: the message is malloc'd. */
 void msg_pool_init(struct msg_pool *pool);
 void msg_pool_fini(struct msg_pool *pool);
+/* Hands the blocks of other workers' pools that this worker thread
+ * released back to their pools (msg.c gathers them): at the end of every
+ * loop pass. */
+void msg_pool_flush_returns(void);
+/* Says the calling thread is pool's worker (its only taker). */
+void msg_pool_attach(struct msg_pool *pool);
 
 /* Builds a message from parts (wills, $SYS). props may be empty; one reference. */
 struct msg *msg_new(struct slice topic, struct slice payload, uint8_t qos, bool retain,

@@ -79,6 +79,7 @@ static void on_inbox(struct loop *l, struct list *items)
 {
     struct worker *w = (struct worker *)l;
     w->now_ms = clock_mono_ms();
+    msg_pool_attach(&w->msgs);
     struct list *n;
     while ((n = list_pop(items)) != NULL) {
         struct task *t = list_entry(n, struct task, node);
@@ -129,6 +130,7 @@ static void maybe_finish(struct worker *w)
 static void on_pass(struct loop *l)
 {
     struct worker *w = (struct worker *)l;
+    msg_pool_attach(&w->msgs);
     struct list *n, *tmp;
     while ((n = list_pop(&w->dirty)) != NULL)
         client_flush(list_entry(n, struct client, dirty_node));
@@ -147,6 +149,7 @@ static void on_pass(struct loop *l)
     durable_pass_end(w);
     if (w->stopping)
         maybe_finish(w);
+    msg_pool_flush_returns();
 }
 
 static void on_tick(uv_timer_t *t)
