@@ -82,8 +82,10 @@ struct route_result {
  * counted as dropped). Does not take m's reference. */
 struct route_result broker_route(struct worker *w, struct msg *m);
 /* The same, taking m's reference (a borrowed message's stays the
- * caller's, msg.h). */
-struct route_result broker_route_take(struct worker *w, struct msg *m);
+ * caller's, msg.h), matching through the publisher's cache when it has
+ * one (subtree.h). */
+struct route_result broker_route_take(struct worker *w, struct msg *m,
+                                      struct subtree_cache *cache);
 
 /* Passes a delivery that came through a shared subscription to another
  * connected member of its group (other than d->sess): true when it did

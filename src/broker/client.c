@@ -499,6 +499,7 @@ void client_free(struct client *c)
     msg_unref(c->will);
     if (c->eauth_state)
         c->eauth->free(c->eauth_state);
+    free(c->route_cache);
     if (c->aliases) {
         alias_in_fini(&c->aliases->in);
         alias_out_fini(&c->aliases->out);

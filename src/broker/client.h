@@ -116,6 +116,7 @@ struct client {
     /* Topic Aliases (v5, this connection only), allocated only when either
      * direction has any: a 3.1.1 connection does without. */
     struct client_aliases *aliases;
+    struct subtree_cache *route_cache; /* its last PUBLISH's matches; made by its first */
     uint64_t created_ms;
     uint64_t last_rx_ms;
     uint64_t last_io_ms; /* for releasing idle buffers */

@@ -40,6 +40,7 @@
 #include "broker/msg.h"
 #include "broker/retain.h"
 #include "broker/session.h"
+#include "util/alloc.h"
 #include "util/log.h"
 
 /* Inbound QoS 1/2 exchanges of this connection (see the file comment). */
@@ -215,7 +216,9 @@ static void take_publish(struct client *c, const struct mqtt_publish *p, struct 
     /* Behind a publisher's held messages, its QoS 0 ones wait too: one
      * publisher's messages keep their order (durable.h). */
     w->route_hold = p->qos == 0 && durable_on(w) && durable_must_hold(c);
-    struct route_result r = broker_route_take(w, m); /* m is gone, unless borrowed */
+    if (c->route_cache == NULL) /* publishers only: idle connections keep none */
+        c->route_cache = xcalloc(1, sizeof *c->route_cache);
+    struct route_result r = broker_route_take(w, m, c->route_cache); /* m is gone, unless borrowed */
     if (w->route_hold)
         durable_note_held(w, c);
     w->route_hold = false;

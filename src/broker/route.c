@@ -224,12 +224,16 @@ static bool borrow_suffices(const struct worker *w)
 /* give: m's reference is the caller's gift, handed on to the last
  * delivery instead of one more reference taken and the caller's dropped
  * (two atomic operations on a line another worker may be writing). */
-static struct route_result route(struct worker *w, struct msg *m, bool give)
+static struct route_result route(struct worker *w, struct msg *m, bool give,
+                                 struct subtree_cache *cache)
 {
     struct msg *mine = give ? m : NULL; /* a reference of ours to hand on */
     struct route_ctx rc = {w, m, false};
     w->nmatches = 0;
-    subtree_match(&w->srv->subs, w->id, m->topic, on_entry, on_share, &rc);
+    if (cache)
+        subtree_match_cached(&w->srv->subs, w->id, m->topic, cache, on_entry, on_share, &rc);
+    else
+        subtree_match(&w->srv->subs, w->id, m->topic, on_entry, on_share, &rc);
     if (rc.dedupe)
         dedupe(w);
     struct route_result r = {w->nmatches, count_full(w)};
@@ -277,12 +281,13 @@ static struct route_result route(struct worker *w, struct msg *m, bool give)
 
 struct route_result broker_route(struct worker *w, struct msg *m)
 {
-    return route(w, m, false);
+    return route(w, m, false, NULL);
 }
 
-struct route_result broker_route_take(struct worker *w, struct msg *m)
+struct route_result broker_route_take(struct worker *w, struct msg *m,
+                                      struct subtree_cache *cache)
 {
-    return route(w, m, !m->borrowed);
+    return route(w, m, !m->borrowed, cache);
 }
 
 void broker_flush_outboxes(struct worker *w)

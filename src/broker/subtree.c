@@ -113,6 +113,7 @@ void subtree_init(struct subtree *t, uint64_t seed, unsigned readers)
     t->root = node_new(NULL, SLICE_NULL);
     t->seed = seed;
     t->one_thread = false;
+    atomic_init(&t->gen, 1);
     atomic_init(&t->count, 0);
 }
 
@@ -234,6 +235,7 @@ int subtree_add(struct subtree *t, struct slice filter, struct session *s, uint8
     struct slice group, real;
     bool shared = mqtt_topic_shared_split(filter, &group, &real);
     wrlock(t);
+    atomic_fetch_add_explicit(&t->gen, 1, memory_order_relaxed);
     struct subnode *n = walk(t, shared ? real : filter, true);
     int added;
     if (shared) {
@@ -294,6 +296,7 @@ bool subtree_remove(struct subtree *t, struct slice filter, struct session *s)
     struct slice group, real;
     bool shared = mqtt_topic_shared_split(filter, &group, &real);
     wrlock(t);
+    atomic_fetch_add_explicit(&t->gen, 1, memory_order_relaxed);
     struct subnode *n = walk(t, shared ? real : filter, false);
     bool removed = false;
     if (n) {
@@ -350,6 +353,59 @@ void subtree_match(struct subtree *t, unsigned reader, struct slice topic,
     struct match_ctx m = {t, topic, on_entry, on_share, arg};
     rdlock(t, reader);
     match_from(&m, t->root, 0, true);
+    rdunlock(t, reader);
+}
+
+/* A walk that records what it reports into a cache. */
+struct record_ctx {
+    struct subtree_cache *cache;
+    bool keep; /* still small enough and without groups */
+    subtree_match_cb on_entry;
+    subtree_share_cb on_share;
+    void *arg;
+};
+
+static void record_entry(void *arg, const struct sub_entry *e)
+{
+    struct record_ctx *r = arg;
+    if (r->cache->count < SUBTREE_CACHE_ENTRIES)
+        r->cache->entries[r->cache->count++] = *e;
+    else
+        r->keep = false;
+    r->on_entry(r->arg, e);
+}
+
+static void record_share(void *arg, struct share_group *g)
+{
+    struct record_ctx *r = arg;
+    r->keep = false; /* the member is chosen per message */
+    r->on_share(r->arg, g);
+}
+
+void subtree_match_cached(struct subtree *t, unsigned reader, struct slice topic,
+                          struct subtree_cache *cache, subtree_match_cb on_entry,
+                          subtree_share_cb on_share, void *arg)
+{
+    rdlock(t, reader);
+    /* Writers move it under every slot, so it holds still while ours is held. */
+    uint64_t gen = atomic_load_explicit(&t->gen, memory_order_relaxed);
+    if (cache->gen == gen && cache->topic_len == topic.len &&
+        memcmp(cache->topic, topic.ptr, topic.len) == 0) {
+        for (uint8_t i = 0; i < cache->count; i++)
+            on_entry(arg, &cache->entries[i]);
+        rdunlock(t, reader);
+        return;
+    }
+    cache->gen = 0;
+    cache->count = 0;
+    struct record_ctx r = {cache, topic.len <= SUBTREE_CACHE_TOPIC, on_entry, on_share, arg};
+    struct match_ctx m = {t, topic, record_entry, record_share, &r};
+    match_from(&m, t->root, 0, true);
+    if (r.keep) {
+        memcpy(cache->topic, topic.ptr, topic.len);
+        cache->topic_len = (uint16_t)topic.len;
+        cache->gen = gen;
+    }
     rdunlock(t, reader);
 }
 

@@ -144,6 +144,76 @@ static void test_shared_groups(void **state)
     subtree_fini(&t);
 }
 
+static struct hits match_cached(struct subtree *t, const char *topic, struct subtree_cache *c)
+{
+    struct hits h;
+    memset(&h, 0, sizeof h);
+    subtree_match_cached(t, 0, slice_cstr(topic), c, on_entry, on_share, &h);
+    return h;
+}
+
+/* The same hits as a walk, before and after every kind of change, and
+ * only what may be replayed is kept. */
+static void test_route_cache(void **state)
+{
+    (void)state;
+    struct subtree t;
+    subtree_init(&t, 11, 2);
+    struct subtree_cache c;
+    memset(&c, 0, sizeof c);
+    subtree_add(&t, slice_cstr("a/#"), S(1), 1, 0);
+    subtree_add(&t, slice_cstr("a/+"), S(2), 0, 7);
+    struct hits h = match_cached(&t, "a/b", &c);
+    assert_int_equal(h.n, 2);
+    assert_int_not_equal(c.gen, 0); /* recorded */
+    struct hits again = match_cached(&t, "a/b", &c);
+    assert_int_equal(again.n, 2);
+    assert_memory_equal(again.sess, h.sess, sizeof h.sess[0] * 2);
+    assert_memory_equal(again.opts, h.opts, 2);
+    /* Another topic: walked, and it replaces the record. */
+    assert_int_equal(match_cached(&t, "a", &c).n, 1);
+    assert_int_equal(c.count, 1);
+    assert_int_equal(match_cached(&t, "a/b", &c).n, 2);
+    /* A new subscriber, a changed option, a removal: all seen at once. */
+    subtree_add(&t, slice_cstr("a/b"), S(3), 2, 0);
+    assert_int_equal(match_cached(&t, "a/b", &c).n, 3);
+    subtree_add(&t, slice_cstr("a/b"), S(3), 1, 0); /* options replaced */
+    h = match_cached(&t, "a/b", &c);
+    bool found = false;
+    for (size_t i = 0; i < h.n; i++)
+        if (h.sess[i] == S(3)) {
+            assert_int_equal(h.opts[i], 1);
+            found = true;
+        }
+    assert_true(found);
+    assert_true(subtree_remove(&t, slice_cstr("a/+"), S(2)));
+    assert_int_equal(match_cached(&t, "a/b", &c).n, 2);
+    /* More entries than it holds: correct, and not kept. */
+    for (int i = 10; i < 10 + SUBTREE_CACHE_ENTRIES; i++)
+        subtree_add(&t, slice_cstr("a/b"), S(i), 0, 0);
+    assert_int_equal(match_cached(&t, "a/b", &c).n, 2 + SUBTREE_CACHE_ENTRIES);
+    assert_int_equal(c.gen, 0);
+    assert_int_equal(match_cached(&t, "a/b", &c).n, 2 + SUBTREE_CACHE_ENTRIES);
+    for (int i = 10; i < 10 + SUBTREE_CACHE_ENTRIES; i++)
+        assert_true(subtree_remove(&t, slice_cstr("a/b"), S(i)));
+    /* A shared group chooses per message: never kept. */
+    subtree_add(&t, slice_cstr("$share/g/a/b"), S(5), 0, 0);
+    h = match_cached(&t, "a/b", &c);
+    assert_int_equal(h.groups, 1);
+    assert_int_equal(c.gen, 0);
+    assert_int_equal(match_cached(&t, "a/b", &c).groups, 1);
+    assert_true(subtree_remove(&t, slice_cstr("$share/g/a/b"), S(5)));
+    /* A topic longer than it holds: walked every time. */
+    char longt[SUBTREE_CACHE_TOPIC + 8];
+    memset(longt, 'x', sizeof longt - 1);
+    longt[0] = 'a';
+    longt[1] = '/';
+    longt[sizeof longt - 1] = 0;
+    assert_int_equal(match_cached(&t, longt, &c).n, 1);
+    assert_int_equal(c.gen, 0);
+    subtree_fini(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_overlap_and_replace),
         cmocka_unit_test(test_many_subscribers_one_node),
         cmocka_unit_test(test_shared_groups),
+        cmocka_unit_test(test_route_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
