@@ -36,6 +36,7 @@ SCENARIOS=""
 OUTFILE=""
 ONLY=""
 DURABLE=0
+SCALING=0
 QUICK=0
 PIN=1
 EXTRA_BROKERS=()
@@ -61,6 +62,9 @@ usage: bench/compare.sh [-d SECONDS] [-w SECONDS] [-r N] [-s LIST] [-o FILE] [--
   --only LIST   brokers to run, comma-separated (petrel, mosquitto, NAMEs of --broker)
   --durable     also run "petrel-durable": Petrel with persistence true and
                 persistence_sync full (acknowledgements after the fsync)
+  --scaling     also run "petrel-t2": Petrel with threads 2, broker and
+                generator (with --threads 2) not pinned, to compare with the
+                pinned one-loop figure
   --broker NAME=CMD:PORT
                 another broker: CMD (run with bash, pinned like the others) must
                 listen on 127.0.0.1:PORT; repeatable
@@ -85,6 +89,7 @@ while [ $# -gt 0 ]; do
     -o) OUTFILE=${2:?-o needs a file}; shift 2 ;;
     --only) ONLY=${2:?--only needs a list}; shift 2 ;;
     --durable) DURABLE=1; shift ;;
+    --scaling) SCALING=1; shift ;;
     --broker) EXTRA_BROKERS+=("${2:?--broker needs NAME=CMD:PORT}"); shift 2 ;;
     --bin) BIN=${2:?--bin needs a directory}; shift 2 ;;
     --quick) QUICK=1; shift ;;
@@ -120,6 +125,7 @@ BROKERS=()
 add_broker() { BROKERS+=("$1"); BROKER_SPEC[$1]="$2"; }
 [ -x "$PETREL" ] && add_broker petrel "petrel||0"
 [ -x "$PETREL" ] && [ "$DURABLE" = 1 ] && add_broker petrel-durable "petrel-durable||0"
+[ -x "$PETREL" ] && [ "$SCALING" = 1 ] && add_broker petrel-t2 "petrel-t2||0"
 [ -x "$MOSQUITTO" ] && add_broker mosquitto "mosquitto||0"
 for spec in "${EXTRA_BROKERS[@]}"; do
     name=${spec%%=*}
@@ -174,10 +180,10 @@ if [ "$PIN" = 1 ] && { [ "$CPUS" -lt 2 ] || ! command -v taskset >/dev/null; }; 
     echo "compare.sh: fewer than 2 CPUs or no taskset: not pinning" >&2
     PIN=0
 fi
-pin() { # CPU COMMAND...: runs COMMAND pinned (exec keeps the PID)
+pin() { # CPU COMMAND...: runs COMMAND pinned (exec keeps the PID); CPU "-": not pinned
     local cpu=$1
     shift
-    if [ "$PIN" = 1 ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
+    if [ "$PIN" = 1 ] && [ "$cpu" != - ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
 }
 
 free_port() {
@@ -197,12 +203,14 @@ start_broker() {
 max_inflight_messages 0
 max_queued_messages 100000"
     case "$kind" in
-    petrel | petrel-durable)
-        printf 'listener 0 127.0.0.1\n%s\nthreads 1\n' "$common" >"$dir/broker.conf"
+    petrel | petrel-durable | petrel-t2)
+        local threads=1 cpu=0
+        [ "$kind" = petrel-t2 ] && threads=2 cpu=-
+        printf 'listener 0 127.0.0.1\n%s\nthreads %s\n' "$common" "$threads" >"$dir/broker.conf"
         [ "$kind" = petrel-durable ] &&
             printf 'persistence true\npersistence_location %s\npersistence_sync full\n' \
                 "$dir/data" >>"$dir/broker.conf"
-        (cd "$dir" && pin 0 "$PETREL" -c "$dir/broker.conf") >"$dir/broker.log" 2>&1 &
+        (cd "$dir" && pin "$cpu" "$PETREL" -c "$dir/broker.conf") >"$dir/broker.log" 2>&1 &
         ;;
     mosquitto)
         port=$(free_port)
@@ -224,7 +232,7 @@ max_queued_messages 100000"
             BROKER_PID=""
             return 1
         fi
-        if [ "$kind" = petrel ] || [ "$kind" = petrel-durable ]; then
+        if [[ "$kind" == petrel* ]]; then
             BROKER_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1 port \([0-9]*\).*/\1/p' \
                 "$dir/broker.log" | head -1)
             [ -n "$BROKER_PORT" ] && accepts "$BROKER_PORT" && return 0
@@ -304,8 +312,10 @@ run_one() {
     fi
     rss0=$(rss_kb "$BROKER_PID")
     t0=$(cpu_ticks "$BROKER_PID")
-    (pin 1 "$BENCH" -p "$BROKER_PORT" --quiet $(scenario_args "$sc")) >"$dir/bench.out" \
-        2>"$dir/bench.err" &
+    local gcpu=1 gargs=()
+    [ "$name" = petrel-t2 ] && gcpu=- gargs=(--threads 2) # nothing pinned (--scaling)
+    (pin "$gcpu" "$BENCH" -p "$BROKER_PORT" --quiet "${gargs[@]}" $(scenario_args "$sc")) \
+        >"$dir/bench.out" 2>"$dir/bench.err" &
     BENCH_PID=$!
     if [ "$conns" -gt 0 ]; then
         # Sample the broker while every connection is open.

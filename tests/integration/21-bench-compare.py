@@ -45,6 +45,21 @@ def quick_run_prints_the_table():
 
 
 @case
+def scaling_runs_petrel_with_two_loops_unpinned():
+    if env.is_mosquitto():
+        log("skipped: Petrel's own mode")
+        return
+    r, tmp = compare("--quick", "--scaling", "--only", "petrel-t2", "-s", "fanin-q0")
+    assert r.returncode == 0, r.stderr
+    row = [l for l in r.stdout.splitlines() if l.startswith("| fanin-q0 ")]
+    assert len(row) == 1, r.stdout
+    cells = [c.strip() for c in row[0].strip("|").split("|")]
+    assert cells[2] == "petrel-t2" and cells[7] == "1/1", cells
+    assert re.fullmatch(r"\d+", cells[3]) and int(cells[3]) > 0, cells
+    assert os.listdir(tmp) == [], "compare.sh left files: %s" % os.listdir(tmp)
+
+
+@case
 def bad_arguments_are_refused():
     r, _ = compare("-s", "no-such-scenario")
     assert r.returncode == 1 and "unknown scenario 'no-such-scenario'" in r.stderr, r.stderr
