@@ -115,14 +115,20 @@ void msg_borrow_end(struct msg *m);
  * reference: what a borrowed message becomes when it must be kept. */
 struct msg *msg_own(struct msg_pool *pool, const struct msg *m);
 
-static inline struct msg *msg_ref(struct msg *m)
+/* Takes n references at once (one atomic operation for a whole fan-out). */
+static inline void msg_ref_n(struct msg *m, uint32_t n)
 {
     if (m->borrowed) {
-        uint32_t n = atomic_load_explicit(&m->refs, memory_order_relaxed);
-        atomic_store_explicit(&m->refs, n + 1, memory_order_relaxed);
-        return m;
+        uint32_t have = atomic_load_explicit(&m->refs, memory_order_relaxed);
+        atomic_store_explicit(&m->refs, have + n, memory_order_relaxed);
+        return;
     }
-    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->refs, n, memory_order_relaxed);
+}
+
+static inline struct msg *msg_ref(struct msg *m)
+{
+    msg_ref_n(m, 1);
     return m;
 }
 

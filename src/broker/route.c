@@ -257,14 +257,15 @@ static struct route_result route(struct worker *w, struct msg *m, bool give,
             atomic_store_explicit(&own->wire_shared, true, memory_order_relaxed);
         m = mine = own;
     }
+    /* Every delivery's reference in one operation; ours goes to the last. */
+    uint32_t refs = w->nmatches - (mine && w->nmatches > 0 ? 1 : 0);
+    if (refs)
+        msg_ref_n(m, refs);
+    if (w->nmatches > 0)
+        mine = NULL;
     for (uint32_t i = 0; i < w->nmatches; i++) {
         struct delivery *d = &w->matches[i];
-        if (mine && i + 1 == w->nmatches) {
-            d->msg = mine;
-            mine = NULL;
-        } else {
-            d->msg = msg_ref(m);
-        }
+        d->msg = m;
         if (hold) {
             d->entry = durable_entry_new(w, d);
             durable_hold_delivery(w, d);
